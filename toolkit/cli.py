@@ -1,0 +1,160 @@
+"""The `toolkit` command: a thin shell over the library."""
+import functools
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from toolkit import agenda, catalogue, demo
+from toolkit import facilitator as facilitators
+from toolkit import workshop as workshops
+from toolkit.db import connect, migrate
+from toolkit.validation import Invalid, NotFound
+
+
+def with_appcontext(command):
+    """Run command inside the app's context, so it sees the configured database."""
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        from toolkit import create_app
+
+        with create_app().app_context():
+            return command(*args, **kwargs)
+
+    return wrapped
+
+
+@click.group()
+def main():
+    """Regional action-agenda workshop toolkit.
+
+    Example: toolkit serve
+    """
+
+
+def _open():
+    """The database, migrated to the current schema."""
+    db = connect(current_app.config["DATABASE"])
+    migrate(db)
+    return db
+
+
+def _prepare() -> dict:
+    """Migrate and load the catalogue; returns the catalogue counts."""
+    db = _open()
+    try:
+        return catalogue.load(db)
+    finally:
+        db.close()
+
+
+@main.command("init")
+@with_appcontext
+def init_command():
+    """Create or update the database and load the study catalogue; safe to run again.
+
+    Example: toolkit init
+    """
+    counts = _prepare()
+    click.echo(
+        f"Database ready at {current_app.config['DATABASE']}: catalogue "
+        f"{counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged."
+    )
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets phones on the venue network join.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host, port, threads):
+    """Run the toolkit on the waitress production server, with the study loaded.
+
+    Example: toolkit serve --host 0.0.0.0 --port 8000
+    """
+    import waitress
+
+    _prepare()
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}"
+    db = connect(current_app.config["DATABASE"])
+    try:
+        if not facilitators.any_exist(db):
+            token = facilitators.new_setup_token(db)
+            click.echo(f"No facilitator account yet. Create yours at {url}/setup/{token}")
+    finally:
+        db.close()
+    click.echo(f"Workshop toolkit running at {url}  (Ctrl+C stops it)")
+    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads,
+                   ident="toolkit", _quiet=True)
+
+
+@main.command("create-facilitator")
+@click.option("--email", prompt=True, help="The address the facilitator logs in with.")
+@click.option("--name", prompt=True, help="The name shown on workshops and agendas.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of a prompt.")
+@with_appcontext
+def create_facilitator_command(email, name, password_stdin):
+    """Create a facilitator account; the password is asked for and stored hashed.
+
+    Example: toolkit create-facilitator --email anna@example.org --name "Anna de Vries"
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    db = _open()
+    try:
+        account = facilitators.create(db, email, name, password)
+    except Invalid as error:
+        raise click.ClickException(f"{error.field}: {error}") from None
+    finally:
+        db.close()
+    click.echo(f"Facilitator {account['email']} created.")
+
+
+@main.command("export")
+@click.argument("code")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the DOCX.")
+@with_appcontext
+def export_command(code, out):
+    """Export the workshop's agenda as its next numbered draft (DOCX).
+
+    Example: toolkit export K7M2QX --out agenda.docx
+    """
+    db = _open()
+    try:
+        workshop = workshops.by_code(db, code)
+        draft = agenda.export_draft(db, workshop)
+    except NotFound:
+        raise click.ClickException(f"No workshop with code {code}.") from None
+    finally:
+        db.close()
+    Path(out).write_bytes(draft["docx"])
+    click.echo(f"Draft {draft['version']} of {workshop['title']} written to {out}")
+
+
+@main.command("demo")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the demo agenda (DOCX).")
+@click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@with_appcontext
+def demo_command(out, language):
+    """Create a complete demo workshop, keep it in the database and write its agenda.
+
+    Example: toolkit demo --out demo.docx
+    """
+    _prepare()
+    db = _open()
+    try:
+        result = demo.create(db, language)
+    finally:
+        db.close()
+    Path(out).write_bytes(result["docx"])
+    click.echo(f"Demo workshop {result['code']} created; its agenda (draft {result['version']}) is in {out}")
+    click.echo(f"Log in at /login as {result['email']} with password {result['password']}")

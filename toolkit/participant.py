@@ -1,0 +1,72 @@
+"""Participants: joining a workshop without an account, and who is in the room."""
+from sqlite_utils import Database
+
+from toolkit.db import writing
+from toolkit.i18n import N_
+from toolkit.validation import Invalid, NotFound, choice, text
+from toolkit.workshop import MAX_SHORT, now
+
+GROUPS = (
+    ("companies", N_("Companies")),
+    ("education", N_("Education and training")),
+    ("government", N_("Government")),
+    ("workers", N_("Workers")),
+    ("other", N_("Other")),
+)
+GROUP_KEYS = tuple(key for key, _ in GROUPS)
+GROUP_LABELS = dict(GROUPS)
+
+
+def join(db: Database, workshop: dict, form: dict) -> dict:
+    """Add a participant to the workshop from the join form; returns the participant."""
+    if workshop["anonymous"]:
+        name = None
+    else:
+        name = text(form.get("name"), "name", MAX_SHORT)
+    organisation = text(form.get("organisation"), "organisation", MAX_SHORT)
+    group = choice(form.get("stakeholder_group"), "stakeholder_group", GROUP_KEYS)
+    with writing(db):
+        participant_id = db["participants"].insert(
+            {"workshop_id": workshop["id"], "name": name, "organisation": organisation,
+             "stakeholder_group": group, "joined_at": now()}
+        ).last_pk
+    return get(db, workshop, participant_id)
+
+
+def get(db: Database, workshop: dict, participant_id) -> dict:
+    """The participant of this workshop with this id, or NotFound."""
+    rows = list(
+        db.query(
+            "SELECT * FROM participants WHERE id = ? AND workshop_id = ?",
+            [participant_id, workshop["id"]],
+        )
+    )
+    if not rows:
+        raise NotFound(participant_id)
+    return rows[0]
+
+
+def in_room(db: Database, workshop: dict) -> list[dict]:
+    """Everyone who joined, in order of joining."""
+    return list(
+        db.query("SELECT * FROM participants WHERE workshop_id = ? ORDER BY id", [workshop["id"]])
+    )
+
+
+def count_by_group(db: Database, workshop: dict) -> dict:
+    """How many joined per stakeholder group, every group present."""
+    counts = dict.fromkeys(GROUP_KEYS, 0)
+    for row in db.query(
+        """SELECT stakeholder_group, count(*) AS n FROM participants
+           WHERE workshop_id = ? GROUP BY stakeholder_group""",
+        [workshop["id"]],
+    ):
+        counts[row["stakeholder_group"]] = row["n"]
+    return counts
+
+
+def check_group(value) -> str:
+    """A stakeholder group key, or Invalid."""
+    if value not in GROUP_KEYS:
+        raise Invalid(N_("Please choose one of the options."), "stakeholder_group")
+    return value

@@ -1,0 +1,95 @@
+"""Dot voting: a participant's dots per item within the step's budget, and the tallies."""
+from sqlite_utils import Database
+
+from toolkit import workshop as workshops
+from toolkit.db import writing
+from toolkit.i18n import N_
+from toolkit.participant import GROUP_KEYS
+from toolkit.validation import Invalid, integer
+
+
+def _step_kinds(step: str):
+    return workshops.STEP_KINDS.get(step, ())
+
+
+def dots_used(db: Database, workshop: dict, participant_id: int, step: str) -> int:
+    """How many dots the participant has placed on the items of step."""
+    kinds = _step_kinds(step)
+    if not kinds:
+        return 0
+    placeholders = ",".join("?" for _ in kinds)
+    row = db.execute(
+        f"""SELECT coalesce(sum(v.dots), 0) FROM votes v JOIN items i ON i.id = v.item_id
+            WHERE v.participant_id = ? AND i.workshop_id = ? AND i.kind IN ({placeholders})""",
+        [participant_id, workshop["id"], *kinds],
+    ).fetchone()
+    return row[0]
+
+
+def my_dots(db: Database, participant_id: int) -> dict:
+    """The participant's dots per item id."""
+    return {
+        row["item_id"]: row["dots"]
+        for row in db.query("SELECT item_id, dots FROM votes WHERE participant_id = ?", [participant_id])
+    }
+
+
+def set_dots(db: Database, workshop: dict, participant_id: int, item_id, dots) -> dict:
+    """Put exactly dots of the participant's dots on an item of the current step.
+
+    Setting a number rather than adding one makes a retried or doubled request harmless.
+    """
+    target = workshops.item(db, workshop, item_id)
+    step = workshops.KIND_STEP.get(target["kind"])
+    if step is None or step != workshop["step"]:
+        raise Invalid(N_("Voting on this item is not open now."), "dots")
+    dots = integer(dots, "dots", 0, workshop["dots"])
+    with writing(db):
+        # Inside the IMMEDIATE transaction nobody else can spend this participant's dots.
+        current = db.execute(
+            "SELECT dots FROM votes WHERE participant_id = ? AND item_id = ?",
+            [participant_id, target["id"]],
+        ).fetchone()
+        others = dots_used(db, workshop, participant_id, step) - (current[0] if current else 0)
+        if others + dots > workshop["dots"]:
+            raise Invalid(
+                N_("You have no dots left. Take a dot back from another item first."), "dots"
+            )
+        if dots == 0:
+            db.execute(
+                "DELETE FROM votes WHERE participant_id = ? AND item_id = ?",
+                [participant_id, target["id"]],
+            )
+        else:
+            db.execute(
+                """INSERT INTO votes (participant_id, item_id, dots, updated_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT (participant_id, item_id)
+                   DO UPDATE SET dots = excluded.dots, updated_at = excluded.updated_at""",
+                [participant_id, target["id"], dots, workshops.now()],
+            )
+    return {"item": target, "dots": dots, "left": workshop["dots"] - others - dots}
+
+
+def tallies(db: Database, workshop: dict) -> dict:
+    """Per item id: total dots, number of voters and dots per stakeholder group."""
+    result = {}
+    for row in db.query(
+        """SELECT v.item_id, p.stakeholder_group, sum(v.dots) AS dots, count(*) AS voters
+           FROM votes v JOIN participants p ON p.id = v.participant_id
+           WHERE p.workshop_id = ?
+           GROUP BY v.item_id, p.stakeholder_group""",
+        [workshop["id"]],
+    ):
+        tally = result.setdefault(
+            row["item_id"], {"total": 0, "voters": 0, "by_group": dict.fromkeys(GROUP_KEYS, 0)}
+        )
+        tally["total"] += row["dots"]
+        tally["voters"] += row["voters"]
+        tally["by_group"][row["stakeholder_group"]] = row["dots"]
+    return result
+
+
+def empty_tally() -> dict:
+    """The tally of an item nobody voted for."""
+    return {"total": 0, "voters": 0, "by_group": dict.fromkeys(GROUP_KEYS, 0)}

@@ -1,0 +1,146 @@
+"""The web edge: request-scoped database, language, CSRF, htmx and error pages."""
+from flask import Flask, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask_babel import Babel, gettext
+from flask_htmx import HTMX
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from toolkit import db as database
+from toolkit.catalogue import KINDS
+from toolkit.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from toolkit.participant import GROUP_LABELS, GROUPS
+from toolkit.validation import Invalid, NotFound
+from toolkit.workshop import STEP_LABELS, STEPS
+
+htmx = HTMX()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def get_db():
+    """The request's connection, opened on first use and closed when the request ends."""
+    if "db" not in g:
+        g.db = database.connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def _close_db(_exc=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def language() -> str:
+    """The language of this request: the user's choice, else the workshop's, else the browser's."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    workshop = g.get("workshop")
+    if workshop:
+        return workshop["language"]
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def render(template: str, fragment: str | None = None, status: int = 200, **context):
+    """The full page, or only its fragment when htmx asks (not on a history restore)."""
+    use_fragment = fragment and htmx and not htmx.history_restore_request
+    response = make_response(render_template(fragment if use_fragment else template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def invalid(error: Invalid, template: str, status: int = 422, **context):
+    """The form again with what was typed and the error in the user's language."""
+    message = gettext(error.message, **error.params)
+    if htmx:
+        return error_fragment(message, status)
+    return render(template, status=status, error=message, error_field=error.field,
+                  form=request.form, **context)
+
+
+def error_fragment(message: str, status: int):
+    """An error for an htmx request, swapped into the page's message area."""
+    response = make_response(render_template("_message.html", message=message, kind="error"), status)
+    response.headers["HX-Retarget"] = "#messages"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def back(default_endpoint: str, **values):
+    """Redirect to a local next= URL, or to default_endpoint."""
+    target = request.form.get("next") or request.args.get("next") or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for(default_endpoint, **values)
+    return redirect(target, 303)
+
+
+def init_web(app: Flask) -> None:
+    """Wire the request-scoped pieces and the blueprints into app."""
+    from toolkit.web import auth, facilitator, participant
+
+    app.teardown_appcontext(_close_db)
+    babel.init_app(app, locale_selector=language)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(facilitator.bp)
+    app.register_blueprint(participant.bp)
+
+    @app.context_processor
+    def globals_for_templates():
+        return {
+            "lang": language(),
+            "languages": LANGUAGES,
+            "steps": STEPS,
+            "step_labels": STEP_LABELS,
+            "groups": GROUPS,
+            "group_labels": GROUP_LABELS,
+            "kind_labels": KINDS,
+        }
+
+    # Option lists for selects: (value, label shown in the user's language).
+    app.add_template_filter(lambda pair: (pair[0], gettext(pair[1])), "translate_pair")
+    app.add_template_filter(lambda kind: (kind, gettext(KINDS[kind])), "kind_pair")
+    app.add_template_filter(lambda item: (item["id"], item["title"]), "id_title")
+
+    @app.post("/language")
+    def switch_language():
+        """Remember the user's language for this browser."""
+        chosen = request.form.get("lang")
+        if chosen in LANGUAGES:
+            session["lang"] = chosen
+        return back("participant.home")
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error):
+        message = gettext("This page has expired. Please reload it and try again; nothing you entered before was lost.")
+        return _error_page(message, 400)
+
+    @app.errorhandler(NotFound)
+    def not_found(_error):
+        return _error_page(gettext("This page does not exist, or it is not yours to see."), 404)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        messages = {
+            400: gettext("The request could not be understood. Please reload the page and try again."),
+            403: gettext("You are not allowed to do this."),
+            404: gettext("This page does not exist, or it is not yours to see."),
+            405: gettext("This address does not accept that kind of request."),
+            413: gettext("What you sent is too large."),
+        }
+        message = messages.get(error.code, gettext("Something went wrong. Please try again."))
+        return _error_page(message, error.code or 500)
+
+    @app.errorhandler(Invalid)
+    def invalid_anywhere(error):
+        return _error_page(gettext(error.message, **error.params), 422)
+
+
+def _error_page(message: str, status: int):
+    if htmx:
+        return error_fragment(message, status)
+    return make_response(render_template("error.html", message=message, status=status), status)
+
+
+__all__ = ["get_db", "render", "invalid", "back", "htmx", "flash"]

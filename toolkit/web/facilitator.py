@@ -1,0 +1,172 @@
+"""The facilitator's pages: workshops, steps, results, adoption, actions and drafts."""
+from flask import Blueprint, Response, g, redirect, request, url_for
+
+from toolkit import action as actions
+from toolkit import agenda, participant, vote
+from toolkit import workshop as workshops
+from toolkit.validation import Invalid, NotFound
+from toolkit.web import get_db, htmx, invalid, render
+from toolkit.web.auth import login_required
+from toolkit.web.views import step_page
+
+bp = Blueprint("facilitator", __name__, url_prefix="/facilitator")
+
+
+def _workshop(code) -> dict:
+    workshop = workshops.owned(get_db(), code, g.facilitator["id"])
+    g.workshop = workshop
+    return workshop
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """The facilitator's workshops."""
+    return render("facilitator/dashboard.html",
+                  workshops=workshops.for_facilitator(get_db(), g.facilitator["id"]))
+
+
+@bp.route("/workshops/new", methods=["GET", "POST"])
+@login_required
+def new_workshop():
+    """Prepare a new workshop."""
+    if request.method == "POST":
+        try:
+            created = workshops.create(get_db(), g.facilitator["id"], request.form)
+        except Invalid as error:
+            return invalid(error, "facilitator/workshop_form.html", editing=None)
+        return redirect(url_for(".workshop", code=created["code"]), 303)
+    defaults = {"dots": 5, "language": "nl", "date": workshops.now()[:10]}
+    return render("facilitator/workshop_form.html", form=defaults, editing=None)
+
+
+@bp.route("/workshops/<code>/edit", methods=["GET", "POST"])
+@login_required
+def edit_workshop(code):
+    """Change a workshop's details."""
+    workshop = _workshop(code)
+    if request.method == "POST":
+        try:
+            workshops.update(get_db(), workshop["id"], request.form)
+        except Invalid as error:
+            return invalid(error, "facilitator/workshop_form.html", editing=workshop)
+        return redirect(url_for(".workshop", code=code), 303)
+    return render("facilitator/workshop_form.html", form=workshop, editing=workshop)
+
+
+@bp.get("/workshops/<code>")
+@login_required
+def workshop(code):
+    """Run the workshop: its join code, its steps and the step being looked at."""
+    workshop = _workshop(code)
+    shown = request.args.get("step", workshop["step"])
+    if shown not in workshops.STEP_KEYS:
+        shown = workshop["step"]
+    return step_page(get_db(), workshop, shown, facilitating=True)
+
+
+@bp.post("/workshops/<code>/step")
+@login_required
+def change_step(code):
+    """Move the whole room to another step."""
+    workshop = _workshop(code)
+    workshops.set_step(get_db(), workshop["id"], request.form.get("step"))
+    return redirect(url_for(".workshop", code=code), 303)
+
+
+@bp.post("/workshops/<code>/items")
+@login_required
+def add_item(code):
+    """Add a regional item to a voting step."""
+    workshop = _workshop(code)
+    step = request.form.get("step", workshop["step"])
+    kinds = workshops.STEP_KINDS.get(step)
+    if not kinds:
+        raise NotFound(step)
+    try:
+        workshops.add_item(get_db(), workshop, request.form, kinds)
+    except Invalid as error:
+        return step_page(get_db(), workshop, step, facilitating=True, error=error)
+    return redirect(url_for(".workshop", code=code, step=step), 303)
+
+
+def _item_row(workshop, changed):
+    """The changed item's row in the results table, or the page it sits on."""
+    tally = vote.tallies(get_db(), workshop).get(changed["id"], vote.empty_tally())
+    step = workshops.KIND_STEP[changed["kind"]]
+    if htmx:
+        return render("facilitator/_result_row.html", workshop=workshop, item=changed, tally=tally)
+    return redirect(url_for(".workshop", code=workshop["code"], step=step) + f"#item-{changed['id']}", 303)
+
+
+@bp.post("/workshops/<code>/items/<int:item_id>/hidden")
+@login_required
+def hide_item(code, item_id):
+    """Hide an item from the room, or show it again."""
+    workshop = _workshop(code)
+    changed = workshops.set_hidden(get_db(), workshop, item_id, request.form.get("hidden") == "1")
+    return _item_row(workshop, changed)
+
+
+@bp.post("/workshops/<code>/items/<int:item_id>/adopted")
+@login_required
+def adopt_item(code, item_id):
+    """Adopt an item into the agenda, or take it out."""
+    workshop = _workshop(code)
+    changed = workshops.set_adopted(get_db(), workshop, item_id, request.form.get("adopted") == "1")
+    return _item_row(workshop, changed)
+
+
+@bp.post("/workshops/<code>/actions")
+@login_required
+def propose_action(code):
+    """Add an action on the room's behalf."""
+    workshop = _workshop(code)
+    try:
+        actions.propose(get_db(), workshop, request.form)
+    except Invalid as error:
+        return step_page(get_db(), workshop, "actions", facilitating=True, error=error)
+    return redirect(url_for(".workshop", code=code, step="actions"), 303)
+
+
+@bp.post("/workshops/<code>/actions/<int:action_id>/delete")
+@login_required
+def delete_action(code, action_id):
+    """Remove an action."""
+    workshop = _workshop(code)
+    actions.remove(get_db(), workshop, action_id)
+    return redirect(url_for(".workshop", code=code, step="actions"), 303)
+
+
+@bp.post("/workshops/<code>/drafts")
+@login_required
+def export(code):
+    """Write the agenda as the next numbered draft and download it."""
+    workshop = _workshop(code)
+    draft = agenda.export_draft(get_db(), workshop)
+    return redirect(url_for(".draft", code=code, version=draft["version"]), 303)
+
+
+@bp.get("/workshops/<code>/drafts/<int:version>.docx")
+@login_required
+def draft(code, version):
+    """Download a draft again."""
+    workshop = _workshop(code)
+    found = agenda.draft(get_db(), workshop, version)
+    return Response(
+        found["docx"],
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition":
+                 f'attachment; filename="{agenda.file_name(workshop, version)}"'},
+    )
+
+
+@bp.get("/workshops/<code>/participants")
+@login_required
+def participants(code):
+    """Who joined, by stakeholder group."""
+    workshop = _workshop(code)
+    db = get_db()
+    return render("facilitator/participants.html", workshop=workshop,
+                  people=participant.in_room(db, workshop),
+                  counts=participant.count_by_group(db, workshop))

@@ -1,0 +1,145 @@
+"""The participant's pages: joining with a code or link, and taking part in the current step."""
+from flask import Blueprint, g, redirect, request, session, url_for
+from flask_babel import gettext
+
+from toolkit import action as actions
+from toolkit import participant as participants
+from toolkit import vote
+from toolkit import workshop as workshops
+from toolkit.i18n import N_
+from toolkit.validation import Invalid, NotFound
+from toolkit.web import get_db, htmx, invalid, render
+from toolkit.web.views import step_page
+
+bp = Blueprint("participant", __name__)
+
+
+def _workshop(code) -> dict:
+    workshop = workshops.by_code(get_db(), code)
+    g.workshop = workshop
+    return workshop
+
+
+def _me(workshop) -> dict | None:
+    """The participant this browser joined this workshop as, if any."""
+    identity = session.get("participant") or {}
+    if identity.get("workshop_id") != workshop["id"]:
+        return None
+    try:
+        return participants.get(get_db(), workshop, identity.get("id"))
+    except NotFound:
+        return None
+
+
+@bp.get("/")
+def home():
+    """The start page: join a workshop with its code."""
+    return render("participant/home.html", form={})
+
+
+@bp.post("/join")
+def join_with_code():
+    """Go from a typed code to that workshop's join page."""
+    code = workshops.normalise_code(request.form.get("code"))
+    try:
+        _workshop(code)
+    except NotFound:
+        return render("participant/home.html", status=404, form={"code": request.form.get("code", "")[:20]},
+                      error=gettext("There is no workshop with this code. Please check it with the facilitator."),
+                      error_field="code")
+    return redirect(url_for(".join", code=code), 303)
+
+
+@bp.route("/j/<code>", methods=["GET", "POST"])
+def join(code):
+    """Join a workshop: name (unless anonymous), organisation and stakeholder group."""
+    workshop = _workshop(code)
+    if _me(workshop) is not None:
+        return redirect(url_for(".current_step", code=workshop["code"]), 303)
+    if request.method == "POST":
+        try:
+            joined = participants.join(get_db(), workshop, request.form)
+        except Invalid as error:
+            return invalid(error, "participant/join.html", workshop=workshop)
+        # The identity is bound to this one workshop; joining another replaces it.
+        session["participant"] = {"workshop_id": workshop["id"], "id": joined["id"]}
+        return redirect(url_for(".current_step", code=workshop["code"]), 303)
+    return render("participant/join.html", workshop=workshop, form={})
+
+
+def _joined(code):
+    """The workshop and this browser's participant in it, or a redirect to join it."""
+    workshop = _workshop(code)
+    me = _me(workshop)
+    return workshop, me
+
+
+@bp.get("/w/<code>")
+def current_step(code):
+    """The step the facilitator has the room on."""
+    workshop, me = _joined(code)
+    if me is None:
+        return redirect(url_for(".join", code=workshop["code"]), 303)
+    return step_page(get_db(), workshop, workshop["step"], me=me)
+
+
+@bp.post("/w/<code>/items/<int:item_id>/dots")
+def set_dots(code, item_id):
+    """Put a number of one's dots on an item."""
+    workshop, me = _joined(code)
+    if me is None:
+        raise NotFound(code)
+    db = get_db()
+    try:
+        result = vote.set_dots(db, workshop, me["id"], item_id, request.form.get("dots"))
+    except Invalid as error:
+        return step_page(db, workshop, workshop["step"], me=me, error=error)
+    if htmx:
+        announcement = gettext(
+            "%(title)s now has %(dots)d of your dots. Dots left: %(left)d.",
+            title=result["item"]["title"], dots=result["dots"], left=result["left"],
+        )
+        return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_vote_area.html",
+                         announcement=announcement)
+    return redirect(url_for(".current_step", code=workshop["code"]) + f"#item-{item_id}", 303)
+
+
+@bp.get("/w/<code>/step")
+def step_check(code):
+    """Tell a participant's page to reload when the room has moved to another step."""
+    workshop = _workshop(code)
+    if request.args.get("step") == workshop["step"]:
+        return "", 204
+    return "", 200, {"HX-Refresh": "true"}
+
+
+@bp.post("/w/<code>/items")
+def add_item(code):
+    """Add an item of one's own to the current step."""
+    workshop, me = _joined(code)
+    if me is None:
+        raise NotFound(code)
+    kinds = workshops.STEP_KINDS.get(workshop["step"])
+    db = get_db()
+    if not kinds:
+        error = Invalid(N_("Adding items is not open now."))
+        return step_page(db, workshop, workshop["step"], me=me, error=error)
+    try:
+        workshops.add_item(db, workshop, request.form, kinds, participant_id=me["id"])
+    except Invalid as error:
+        return step_page(db, workshop, workshop["step"], me=me, error=error)
+    return redirect(url_for(".current_step", code=workshop["code"]), 303)
+
+
+@bp.post("/w/<code>/actions")
+def propose_action(code):
+    """Propose an action for an adopted recommendation."""
+    workshop, me = _joined(code)
+    if me is None:
+        raise NotFound(code)
+    db = get_db()
+    try:
+        actions.propose(db, workshop, request.form, participant_id=me["id"])
+    except Invalid as error:
+        return step_page(db, workshop, workshop["step"], me=me, error=error)
+    return redirect(url_for(".current_step", code=workshop["code"]) + "#actions", 303)

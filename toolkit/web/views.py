@@ -1,0 +1,54 @@
+"""What the facilitator's and a participant's step pages share: gathering a step's contents."""
+import secrets
+
+from flask import request
+from flask_babel import gettext
+
+from toolkit import action as actions
+from toolkit import agenda, catalogue, participant, vote
+from toolkit import workshop as workshops
+from toolkit.web import error_fragment, htmx, language, render
+
+
+def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragment=None, **extra):
+    """The page for step, as the facilitator or as participant me sees it (or one fragment of it)."""
+    lang = language()
+    context = {
+        **extra,
+        "workshop": workshop,
+        "step": step,
+        "facilitating": facilitating,
+        "me": me,
+        "before_after": workshops.neighbour_steps(step),
+        "counts": participant.count_by_group(db, workshop),
+        # A fresh token per rendered form: a resent form carries the same one and adds nothing.
+        "request_token": secrets.token_urlsafe(16),
+        "form": {},
+    }
+    if error is not None:
+        message = gettext(error.message, **error.params)
+        if htmx:
+            return error_fragment(message, 422)
+        context.update(error=message, error_field=error.field, form=request.form)
+    if step == "welcome":
+        context["study"] = catalogue.study(lang)
+        for kind in ("research_question", "driver", "finding", "recommendation", "case"):
+            context[kind] = catalogue.items(db, lang, kind)
+    kinds = workshops.STEP_KINDS.get(step)
+    if kinds:
+        context["kinds"] = kinds
+        context["items"] = workshops.items(db, workshop, kinds=kinds,
+                                           include_hidden=facilitating, lang=lang)
+        context["tallies"] = vote.tallies(db, workshop)
+        context["empty_tally"] = vote.empty_tally()
+        if me is not None:
+            context["mine"] = vote.my_dots(db, me["id"])
+            context["left"] = workshop["dots"] - vote.dots_used(db, workshop, me["id"], step)
+    if step in ("actions", "review"):
+        context["recommendations"] = actions.adopted_recommendations(db, workshop, lang=lang)
+        context["actions"] = actions.for_workshop(db, workshop)
+    if step == "review":
+        context["agenda"] = agenda.build(db, workshop, agenda.next_version(db, workshop))
+        context["drafts"] = agenda.drafts(db, workshop) if facilitating else []
+    template = "facilitator/workshop.html" if facilitating else "participant/step.html"
+    return render(template, fragment, status=422 if error is not None else 200, **context)

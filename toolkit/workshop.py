@@ -1,0 +1,234 @@
+"""Workshops: preparing one, its join code, its steps and the items it votes on."""
+import datetime
+import secrets
+
+from sqlite_utils import Database
+
+from toolkit import catalogue
+from toolkit.db import writing
+from toolkit.i18n import LANGUAGES, N_
+from toolkit.validation import Invalid, NotFound, choice, integer, text
+
+# The workshop flow, in order; a step's key never changes once a workshop used it.
+STEPS = (
+    ("welcome", N_("Welcome and context")),
+    ("drivers", N_("Drivers")),
+    ("barriers", N_("Barriers and success factors")),
+    ("recommendations", N_("Recommendations")),
+    ("actions", N_("Actions")),
+    ("review", N_("Review and export")),
+)
+STEP_KEYS = tuple(key for key, _ in STEPS)
+STEP_LABELS = dict(STEPS)
+# Which kinds of item each voting step puts to the room.
+STEP_KINDS = {
+    "drivers": ("driver",),
+    "barriers": ("barrier", "success_factor"),
+    "recommendations": ("recommendation",),
+}
+KIND_STEP = {kind: step for step, kinds in STEP_KINDS.items() for kind in kinds}
+
+# No look-alikes (0/O, 1/I/L) so a code read off a projector is typed right first time.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+
+MAX_TITLE = 200
+MAX_SHORT = 120
+MAX_EXPLANATION = 1000
+
+
+def now() -> str:
+    """The current UTC time as ISO text, for created_at columns."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_code() -> str:
+    """A random join code."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code) -> str:
+    """A join code as typed (any case, spaces, dashes) in its stored form."""
+    return "".join(str(code or "").split()).replace("-", "").upper()[:20]
+
+
+def check_details(form: dict) -> dict:
+    """The workshop fields from a form, checked; raises Invalid for the first wrong one."""
+    date = text(form.get("date"), "date", 10)
+    try:
+        datetime.date.fromisoformat(date)
+    except ValueError:
+        raise Invalid(N_("Please enter a date as YYYY-MM-DD."), "date") from None
+    return {
+        "title": text(form.get("title"), "title", MAX_TITLE),
+        "region": text(form.get("region"), "region", MAX_SHORT),
+        "sector": text(form.get("sector"), "sector", MAX_SHORT),
+        "date": date,
+        "language": choice(form.get("language"), "language", LANGUAGES),
+        "dots": integer(form.get("dots"), "dots", 1, 20),
+        "anonymous": 1 if str(form.get("anonymous", "")).lower() in ("1", "on", "true", "yes") else 0,
+    }
+
+
+def create(db: Database, facilitator_id: int, form: dict) -> dict:
+    """Create a workshop with the study's votable items in it; returns the workshop."""
+    details = check_details(form)
+    with writing(db):
+        while True:
+            code = new_code()
+            if not db.execute("SELECT 1 FROM workshops WHERE code = ?", [code]).fetchone():
+                break
+        workshop_id = db["workshops"].insert(
+            {**details, "code": code, "facilitator_id": facilitator_id,
+             "step": STEP_KEYS[0], "created_at": now()}
+        ).last_pk
+        placeholders = ",".join("?" for _ in catalogue.VOTABLE_KINDS)
+        db.execute(
+            f"""INSERT INTO items (workshop_id, kind, catalogue_id, created_at)
+                SELECT ?, kind, id, ? FROM catalogue_items
+                WHERE kind IN ({placeholders}) ORDER BY position""",
+            [workshop_id, now(), *catalogue.VOTABLE_KINDS],
+        )
+    return get(db, workshop_id)
+
+
+def update(db: Database, workshop_id: int, form: dict) -> dict:
+    """Change a workshop's details."""
+    details = check_details(form)
+    with writing(db):
+        db["workshops"].update(workshop_id, details)
+    return get(db, workshop_id)
+
+
+def get(db: Database, workshop_id: int) -> dict:
+    """The workshop with this id, or NotFound."""
+    rows = list(db.query("SELECT * FROM workshops WHERE id = ?", [workshop_id]))
+    if not rows:
+        raise NotFound(workshop_id)
+    return rows[0]
+
+
+def by_code(db: Database, code) -> dict:
+    """The workshop with this join code (as typed), or NotFound."""
+    rows = list(db.query("SELECT * FROM workshops WHERE code = ?", [normalise_code(code)]))
+    if not rows:
+        raise NotFound(code)
+    return rows[0]
+
+
+def for_facilitator(db: Database, facilitator_id: int) -> list[dict]:
+    """The facilitator's workshops, newest first, with how many joined."""
+    return list(
+        db.query(
+            """SELECT w.*, (SELECT count(*) FROM participants p WHERE p.workshop_id = w.id)
+                   AS participant_count
+               FROM workshops w WHERE facilitator_id = ? ORDER BY w.date DESC, w.id DESC""",
+            [facilitator_id],
+        )
+    )
+
+
+def owned(db: Database, code, facilitator_id: int) -> dict:
+    """The facilitator's workshop with this code; another's answers exactly like a missing one."""
+    workshop = by_code(db, code)
+    if workshop["facilitator_id"] != facilitator_id:
+        raise NotFound(code)
+    return workshop
+
+
+def set_step(db: Database, workshop_id: int, step: str) -> None:
+    """Move the workshop to step."""
+    step = choice(step, "step", STEP_KEYS)
+    with writing(db):
+        db.execute("UPDATE workshops SET step = ? WHERE id = ?", [step, workshop_id])
+
+
+def neighbour_steps(step: str) -> tuple[str | None, str | None]:
+    """The steps before and after step, or None at either end."""
+    index = STEP_KEYS.index(step)
+    before = STEP_KEYS[index - 1] if index > 0 else None
+    after = STEP_KEYS[index + 1] if index + 1 < len(STEP_KEYS) else None
+    return before, after
+
+
+def _item_row(row: dict, lang: str) -> dict:
+    """An item with its texts: the study's in lang, or the workshop's own."""
+    own = row["catalogue_id"] is None
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "catalogue_id": row["catalogue_id"],
+        "title": row["title"] if own else row[f"title_{lang}"],
+        "explanation": (row["explanation"] or "") if own else row[f"explanation_{lang}"],
+        "origin": "workshop" if own else ("derived" if row["source_type"] == "derived" else "study"),
+        "source": None if own else row[f"source_{lang}"],
+        "reference": None if own else row["reference"],
+        "derived_from": row.get("derived_title"),
+        "hidden": bool(row["hidden"]),
+        "adopted": bool(row["adopted"]),
+        "added_by": row["added_by"],
+    }
+
+
+def items(db: Database, workshop: dict, kinds=None, include_hidden=False, lang=None) -> list[dict]:
+    """The workshop's items (of kinds), study items in the study's order, then the room's own."""
+    lang = lang or workshop["language"]
+    kinds = kinds or catalogue.VOTABLE_KINDS
+    placeholders = ",".join("?" for _ in kinds)
+    hidden = "" if include_hidden else "AND i.hidden = 0"
+    rows = db.query(
+        f"""SELECT i.*, c.title_nl, c.title_en, c.explanation_nl, c.explanation_en,
+                   c.source_type, c.source_nl, c.source_en, c.reference,
+                   d.title_{lang} AS derived_title
+            FROM items i
+            LEFT JOIN catalogue_items c ON c.id = i.catalogue_id
+            LEFT JOIN catalogue_items d ON d.id = c.derived_from
+            WHERE i.workshop_id = ? AND i.kind IN ({placeholders}) {hidden}
+            ORDER BY c.position IS NULL, c.position, i.id""",
+        [workshop["id"], *kinds],
+    )
+    return [_item_row(row, lang) for row in rows]
+
+
+def item(db: Database, workshop: dict, item_id, include_hidden=False) -> dict:
+    """One item of this workshop; an item of another workshop is NotFound."""
+    try:
+        item_id = int(item_id)
+    except (TypeError, ValueError):
+        raise NotFound(item_id) from None
+    for row in items(db, workshop, include_hidden=include_hidden):
+        if row["id"] == item_id:
+            return row
+    raise NotFound(item_id)
+
+
+def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=None) -> dict:
+    """Add the room's own item of one of kinds; a retried form with the same token adds nothing."""
+    kind = choice(form.get("kind") or kinds[0], "kind", kinds)
+    title = text(form.get("title"), "title", MAX_TITLE)
+    explanation = text(form.get("explanation"), "explanation", MAX_EXPLANATION, required=False)
+    token = text(form.get("request_token"), "request_token", 64, required=False) or None
+    with writing(db):
+        db.execute(
+            """INSERT OR IGNORE INTO items
+               (workshop_id, kind, title, explanation, added_by, request_token, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [workshop["id"], kind, title, explanation, participant_id, token, now()],
+        )
+    return {"kind": kind, "title": title}
+
+
+def set_hidden(db: Database, workshop: dict, item_id, hidden: bool) -> dict:
+    """Hide an item from the room (or show it again); its votes are kept."""
+    target = item(db, workshop, item_id, include_hidden=True)
+    with writing(db):
+        db.execute("UPDATE items SET hidden = ? WHERE id = ?", [int(hidden), target["id"]])
+    return item(db, workshop, target["id"], include_hidden=True)
+
+
+def set_adopted(db: Database, workshop: dict, item_id, adopted: bool) -> dict:
+    """Adopt an item into the agenda, or take it out again."""
+    target = item(db, workshop, item_id, include_hidden=True)
+    with writing(db):
+        db.execute("UPDATE items SET adopted = ? WHERE id = ?", [int(adopted), target["id"]])
+    return item(db, workshop, target["id"], include_hidden=True)
