@@ -1,0 +1,148 @@
+"""The `toolkit` command through its runner, and `toolkit serve` as a real server."""
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+
+from toolkit import catalogue, cli
+from toolkit import facilitator as facilitators
+from toolkit import workshop as workshops
+from toolkit.db import connect
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A throwaway instance folder and database for the CLI."""
+    monkeypatch.setenv("TOOLKIT_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("TOOLKIT_DATABASE", str(tmp_path / "cli.db"))
+    return tmp_path
+
+
+def run(*args, input=None):
+    result = CliRunner().invoke(cli.main, list(args), input=input, catch_exceptions=False)
+    return result
+
+
+def test_every_command_has_help_with_an_example():
+    for name, command in cli.main.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert "Example: toolkit" in result.output, name
+
+
+def test_init_is_idempotent(env):
+    first = run("init")
+    assert first.exit_code == 0
+    assert re.search(r"catalogue (\d+) added, 0 updated, 0 unchanged", first.output)
+    second = run("init")
+    assert "catalogue 0 added, 0 updated" in second.output
+    db = connect(env / "cli.db")
+    assert db["catalogue_items"].count == len(catalogue.read_seed())
+
+
+def test_create_facilitator_from_stdin(env):
+    result = run("create-facilitator", "--email", "anna@example.org", "--name", "Anna",
+                 "--password-stdin", input="a long password\n")
+    assert result.exit_code == 0, result.output
+    db = connect(env / "cli.db")
+    account = facilitators.authenticate(db, "anna@example.org", "a long password")
+    assert account and account["password_hash"] != "a long password"
+
+
+def test_create_facilitator_with_prompts(env):
+    result = run("create-facilitator", input="bo@example.org\nBo\nanother long one\nanother long one\n")
+    assert result.exit_code == 0, result.output
+    assert facilitators.authenticate(connect(env / "cli.db"), "bo@example.org", "another long one")
+
+
+def test_create_facilitator_refuses_a_short_password(env):
+    result = run("create-facilitator", "--email", "a@example.org", "--name", "A", "--password-stdin",
+                 input="short\n")
+    assert result.exit_code == 1
+    assert "password" in result.output
+
+
+def test_demo_writes_a_full_agenda_and_keeps_the_workshop(env):
+    out = env / "demo.docx"
+    result = run("demo", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    code = re.search(r"Demo workshop (\w+) created", result.output).group(1)
+    password = re.search(r"with password (\S+)", result.output).group(1)
+    db = connect(env / "cli.db")
+    assert facilitators.authenticate(db, "demo@example.org", password)
+    workshop = workshops.by_code(db, code)
+    assert db.execute("SELECT count(*) FROM participants WHERE workshop_id = ?", [workshop["id"]]).fetchone()[0] >= 12
+    groups = {row[0] for row in db.execute("SELECT DISTINCT stakeholder_group FROM participants")}
+    assert groups == {"companies", "education", "government", "workers", "other"}
+
+    document = Document(io.BytesIO(out.read_bytes()))
+    text = "\n".join(p.text for p in document.paragraphs)
+    for table in document.tables:
+        text += "\n" + "\n".join(cell.text for row in table.rows for cell in row.cells)
+    for driver in catalogue.items(db, "nl", "driver"):
+        assert driver["title"] in text
+    for recommendation in catalogue.items(db, "nl", "recommendation"):
+        assert recommendation["title"] in text
+    action_table = next(t for t in document.tables
+                        if any("Leerrecht" in c.text for r in t.rows for c in r.cells))
+    assert len(action_table.rows) - 1 >= 5
+
+
+def test_demo_in_english(env):
+    out = env / "demo-en.docx"
+    assert run("demo", "--out", str(out), "--language", "en").exit_code == 0
+    text = "\n".join(p.text for p in Document(io.BytesIO(out.read_bytes())).paragraphs)
+    assert "Staying competitive" in text
+
+
+def test_export_writes_the_next_draft(env):
+    run("demo", "--out", str(env / "demo.docx"))
+    code = connect(env / "cli.db").execute("SELECT code FROM workshops").fetchone()[0]
+    result = run("export", code.lower(), "--out", str(env / "again.docx"))
+    assert result.exit_code == 0, result.output
+    assert "Draft 2 of" in result.output
+    assert (env / "again.docx").read_bytes()[:2] == b"PK"
+    missing = run("export", "NOPE99", "--out", str(env / "x.docx"))
+    assert missing.exit_code == 1 and "No workshop with code NOPE99" in missing.output
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_a_production_server_and_prints_the_setup_link(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "TOOLKIT_INSTANCE": str(tmp_path / "i"), "TOOLKIT_DATABASE": str(tmp_path / "s.db")}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from toolkit.cli import main; main()", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        lines = [server.stdout.readline(), server.stdout.readline()]
+        setup = re.search(r"(http://localhost:\d+/setup/\S+)", lines[0]).group(1)
+        assert f"running at http://localhost:{port}" in lines[1]
+        for _ in range(50):
+            try:
+                response = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert response.status == 200
+        assert response.headers["Server"] == "toolkit"  # waitress, not the development server
+        page = urllib.request.urlopen(setup.replace("localhost", "127.0.0.1"), timeout=2).read().decode()
+        assert 'name="password"' in page
+        db = connect(tmp_path / "s.db")
+        assert db["catalogue_items"].count == len(catalogue.read_seed())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,139 @@
+"""A participant's way through the workshop over HTTP: join, vote, add, propose."""
+from conftest import WORKSHOP_FORM, join
+
+from toolkit import action, participant, vote
+from toolkit import workshop as workshops
+
+
+def _step(db, workshop, step):
+    workshops.set_step(db, workshop["id"], step)
+    return workshops.get(db, workshop["id"])
+
+
+def test_join_with_the_code_as_typed(app, visitor, workshop):
+    typed = workshop["code"].lower()[:3] + " " + workshop["code"].lower()[3:]
+    response = visitor.post("/join", {"code": typed})
+    assert response.status_code == 303
+    assert response.location.endswith(f"/j/{workshop['code']}")
+
+
+def test_an_unknown_code_is_a_clear_404(visitor):
+    response = visitor.post("/join", {"code": "ZZZZZZ"})
+    assert response.status_code == 404
+    assert "Er is geen workshop met deze code" in response.get_data(as_text=True)
+
+
+def test_joining_lands_on_the_current_step(app, db, workshop):
+    _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    page = browser.get(f"/w/{workshop['code']}").get_data(as_text=True)
+    assert "Concurrerend blijven" in page
+    person = participant.get(db, workshop, browser.participant_id)
+    assert (person["name"], person["organisation"], person["stakeholder_group"]) == ("Pat", "Acme", "companies")
+
+
+def test_join_form_errors_keep_what_was_typed(app, visitor, workshop):
+    response = visitor.post(f"/j/{workshop['code']}", {"name": "Pat", "organisation": "Acme & Zonen",
+                                                       "stakeholder_group": "pirates"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Kies een van de opties." in page
+    assert 'value="Acme &amp; Zonen"' in page
+
+
+def test_anonymous_workshops_do_not_ask_names(app, db, facilitator):
+    anonymous = workshops.create(db, facilitator.account["id"], {**WORKSHOP_FORM, "anonymous": "on"})
+    browser = join(app, anonymous, name="Should not be kept")
+    assert participant.get(db, anonymous, browser.participant_id)["name"] is None
+    assert 'name="name"' not in browser.get(f"/j/{anonymous['code']}").get_data(as_text=True)
+
+
+def test_voting_without_javascript_redirects_back(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    response = browser.post(f"/w/{workshop['code']}/items/{driver['id']}/dots", {"dots": "2"})
+    assert response.status_code == 303
+    assert vote.tallies(db, workshop)[driver["id"]]["total"] == 2
+
+
+def test_voting_with_htmx_returns_the_vote_area(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    response = browser.post(f"/w/{workshop['code']}/items/{driver['id']}/dots", {"dots": "3"}, htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert "Je hebt nog 2 stippen voor deze stap." in body
+    assert 'hx-swap-oob="innerHTML"' in body
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_over_budget_vote_gets_a_message_and_changes_nothing(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    first, second, _ = workshops.items(db, workshop, kinds=("driver",))
+    browser.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": "5"})
+    response = browser.post(f"/w/{workshop['code']}/items/{second['id']}/dots", {"dots": "1"}, htmx=True)
+    assert response.status_code == 422
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert "stippen" in response.get_data(as_text=True)
+    assert vote.tallies(db, workshop)[first["id"]]["total"] == 5
+    assert second["id"] not in vote.tallies(db, workshop)
+
+
+def test_add_own_item_once_even_when_sent_twice(app, db, workshop):
+    workshop = _step(db, workshop, "barriers")
+    browser = join(app, workshop)
+    form = {"kind": "barrier", "title": "Te weinig stageplekken", "explanation": "", "request_token": "abc123"}
+    for _ in range(2):
+        assert browser.post(f"/w/{workshop['code']}/items", form).status_code == 303
+    own = [i for i in workshops.items(db, workshop) if i["origin"] == "workshop"]
+    assert [(i["kind"], i["title"]) for i in own] == [("barrier", "Te weinig stageplekken")]
+    assert own[0]["added_by"] == browser.participant_id
+    assert "Te weinig stageplekken" in browser.get(f"/w/{workshop['code']}").get_data(as_text=True)
+
+
+def test_add_item_with_an_empty_title_is_refused(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    response = browser.post(f"/w/{workshop['code']}/items", {"kind": "driver", "title": "  ",
+                                                             "explanation": "keep me"})
+    assert response.status_code == 422
+    assert "Vul dit veld in." in response.get_data(as_text=True)
+    assert "keep me" in response.get_data(as_text=True)
+
+
+def test_propose_an_action_for_an_adopted_recommendation(app, db, workshop):
+    recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
+    workshops.set_adopted(db, workshop, recommendation["id"], True)
+    workshop = _step(db, workshop, "actions")
+    browser = join(app, workshop)
+    form = {"recommendation_id": recommendation["id"], "what": "Leerrecht 40 uur", "lead": "FNV",
+            "partners": "ROC", "timeline": "2027", "resources": "Sectorfonds", "indicator": "60%",
+            "request_token": "t1"}
+    for _ in range(2):
+        assert browser.post(f"/w/{workshop['code']}/actions", form).status_code == 303
+    stored = action.for_workshop(db, workshop)
+    assert len(stored) == 1
+    assert {k: stored[0][k] for k in action.FIELDS} == {k: form[k] for k in action.FIELDS}
+    assert stored[0]["proposed_by"] == browser.participant_id
+
+
+def test_actions_only_for_adopted_recommendations(app, db, workshop):
+    workshop = _step(db, workshop, "actions")
+    browser = join(app, workshop)
+    recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
+    response = browser.post(f"/w/{workshop['code']}/actions",
+                            {"recommendation_id": recommendation["id"], "what": "x", "lead": "y"})
+    assert response.status_code == 422
+    assert action.for_workshop(db, workshop) == []
+
+
+def test_step_check_tells_the_page_to_follow_the_room(app, db, workshop):
+    browser = join(app, workshop)
+    url = f"/w/{workshop['code']}/step?step=welcome"
+    assert browser.get(url).status_code == 204
+    _step(db, workshop, "drivers")
+    assert browser.get(url).headers["HX-Refresh"] == "true"
