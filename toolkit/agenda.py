@@ -123,14 +123,22 @@ def export_draft(db: Database, workshop: dict) -> dict:
     from toolkit.agenda_docx import render
 
     with writing(db):
-        # Numbering and storing in one IMMEDIATE transaction: two exports never share a number.
+        # Reserve the number first, so two exports at once never share one.
         version = next_version(db, workshop)
-        docx = render(build(db, workshop, version))
         draft_id = db["drafts"].insert(
             {"workshop_id": workshop["id"], "version": version, "language": workshop["language"],
-             "created_at": workshops.now(), "docx": docx}
+             "created_at": workshops.now(), "docx": b""}
         ).last_pk
-    return draft(db, workshop, version) | {"id": draft_id}
+    # Render outside the write lock: votes keep flowing while the document is built.
+    try:
+        docx = render(build(db, workshop, version))
+    except BaseException:
+        with writing(db):
+            db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
+        raise
+    with writing(db):
+        db.execute("UPDATE drafts SET docx = ? WHERE id = ?", [docx, draft_id])
+    return draft(db, workshop, version)
 
 
 def drafts(db: Database, workshop: dict) -> list[dict]:
@@ -138,7 +146,7 @@ def drafts(db: Database, workshop: dict) -> list[dict]:
     return list(
         db.query(
             """SELECT id, version, language, created_at, length(docx) AS size FROM drafts
-               WHERE workshop_id = ? ORDER BY version DESC""",
+               WHERE workshop_id = ? AND length(docx) > 0 ORDER BY version DESC""",
             [workshop["id"]],
         )
     )
@@ -148,7 +156,8 @@ def draft(db: Database, workshop: dict, version) -> dict:
     """One draft of this workshop with its DOCX bytes, or NotFound."""
     rows = list(
         db.query(
-            "SELECT * FROM drafts WHERE workshop_id = ? AND version = ?", [workshop["id"], version]
+            "SELECT * FROM drafts WHERE workshop_id = ? AND version = ? AND length(docx) > 0",
+            [workshop["id"], version],
         )
     )
     if not rows:

@@ -157,4 +157,5 @@ def demo_command(out, language):
         db.close()
     Path(out).write_bytes(result["docx"])
     click.echo(f"Demo workshop {result['code']} created; its agenda (draft {result['version']}) is in {out}")
-    click.echo(f"Log in at /login as {result['email']} with password {result['password']}")
+    click.echo(f"Run toolkit serve, then log in at http://localhost:5000/login as {result['email']} "
+               f"with password {result['password']}")

@@ -3,7 +3,7 @@ from sqlite_utils import Database
 
 from toolkit.db import writing
 from toolkit.i18n import N_
-from toolkit.validation import Invalid, NotFound, choice, text
+from toolkit.validation import NotFound, choice, text
 from toolkit.workshop import MAX_SHORT, now
 
 GROUPS = (
@@ -64,9 +64,3 @@ def count_by_group(db: Database, workshop: dict) -> dict:
         counts[row["stakeholder_group"]] = row["n"]
     return counts
 
-
-def check_group(value) -> str:
-    """A stakeholder group key, or Invalid."""
-    if value not in GROUP_KEYS:
-        raise Invalid(N_("Please choose one of the options."), "stakeholder_group")
-    return value

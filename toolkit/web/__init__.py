@@ -1,16 +1,23 @@
 """The web edge: request-scoped database, language, CSRF, htmx and error pages."""
 from flask import Flask, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
-from flask_babel import Babel, gettext
+from flask_babel import Babel, Domain, get_locale, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from toolkit import db as database
 from toolkit.catalogue import KINDS
-from toolkit.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from toolkit.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
 from toolkit.participant import GROUP_LABELS, GROUPS
 from toolkit.validation import Invalid, NotFound
 from toolkit.workshop import STEP_LABELS, STEPS
+
+class SharedCatalogue(Domain):
+    """Flask-Babel reading the same in-memory catalogues as the document builder."""
+
+    def get_translations(self):
+        return translations(str(get_locale()))
+
 
 htmx = HTMX()
 csrf = CSRFProtect()
@@ -80,6 +87,7 @@ def init_web(app: Flask) -> None:
 
     app.teardown_appcontext(_close_db)
     babel.init_app(app, locale_selector=language)
+    babel.domain_instance = SharedCatalogue()
     csrf.init_app(app)
     htmx.init_app(app)
     app.register_blueprint(auth.bp)

@@ -68,7 +68,7 @@ def join(code):
 
 
 def _joined(code):
-    """The workshop and this browser's participant in it, or a redirect to join it."""
+    """The workshop and this browser's participant in it (None if it has not joined)."""
     workshop = _workshop(code)
     me = _me(workshop)
     return workshop, me

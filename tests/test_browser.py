@@ -1,0 +1,174 @@
+"""A whole workshop in real Chromium against the real server: facilitator and participants side by side."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from toolkit import catalogue
+from toolkit import facilitator as facilitators
+from toolkit.db import connect, migrate
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "browser test password"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`toolkit serve` on a fresh database with one facilitator account."""
+    folder = tmp_path_factory.mktemp("served")
+    db = connect(folder / "b.db")
+    migrate(db)
+    catalogue.load(db)
+    facilitators.create(db, "fa@example.org", "Fa", PASSWORD)
+    db.close()
+    port = _free_port()
+    env = {**os.environ, "TOOLKIT_INSTANCE": str(folder / "i"), "TOOLKIT_DATABASE": str(folder / "b.db")}
+    process = subprocess.Popen([sys.executable, "-c", "from toolkit.cli import main; main()", "serve",
+                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless system Chromium; in CI a missing browser fails instead of skipping."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield launched
+        launched.close()
+
+
+def _axe_serious(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_a_workshop_from_preparation_to_draft(server, browser, tmp_path):
+    facilitator = browser.new_context().new_page()
+    facilitator.goto(server + "/login")
+    facilitator.fill("#f-email", "fa@example.org")
+    facilitator.fill("#f-password", PASSWORD)
+    facilitator.click("main button.primary")
+    facilitator.click("text=Nieuwe workshop voorbereiden")
+    facilitator.fill("#f-title", "Actieagenda Twente")
+    facilitator.fill("#f-region", "Twente")
+    facilitator.fill("#f-sector", "Maakindustrie")
+    facilitator.fill("#f-dots", "3")
+    facilitator.click("main button.primary")
+    code = facilitator.locator(".code").inner_text().strip()
+    assert re.fullmatch(r"[A-Z2-9]{6}", code)
+    assert _axe_serious(facilitator) == []
+
+    # Two participants join on phones: one with the code, one with the link.
+    phones = []
+    for name, group in (("Anouk", "companies"), ("Daan", "education")):
+        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        phone.goto(server + "/")
+        phone.fill("#f-code", code.lower())
+        phone.click("main button.primary")
+        phone.fill("#f-name", name)
+        phone.fill("#f-organisation", f"{name} BV")
+        phone.select_option("#f-stakeholder_group", group)
+        phone.click("main button.primary")
+        phones.append(phone)
+    assert "Welkom" in phones[0].locator("h1").inner_text()
+    assert _axe_serious(phones[0]) == []
+
+    # The facilitator moves the room on; the phones follow without anyone reloading.
+    facilitator.click("button:has-text('Drijfveren →')")
+    for phone in phones:
+        phone.wait_for_selector("h1:has-text('Drijfveren')", timeout=10000)
+
+    # Dots by keyboard and by tapping, with the budget of three enforced on screen.
+    first = phones[0]
+    first.locator("[id^=plus-]").first.focus()
+    first.keyboard.press("Enter")
+    first.wait_for_selector("#dots-left:has-text('nog 2 stippen')")
+    for _ in range(2):
+        first.locator("[id^=plus-]").nth(1).click()
+        first.wait_for_timeout(300)
+    first.wait_for_selector("#dots-left:has-text('nog 0 stippen')")
+    assert first.locator("[id^=plus-]").first.is_disabled()
+    assert "stip" in first.locator("#messages").inner_text()
+    assert _axe_serious(first) == []
+    phones[1].locator("[id^=plus-]").first.click()
+    phones[1].wait_for_selector("#dots-left:has-text('nog 2 stippen')")
+
+    # Results per stakeholder group; adopt the leading driver.
+    facilitator.reload()
+    row = facilitator.locator("tbody tr").first
+    assert row.locator("td").nth(0).inner_text() == "1" and row.locator("td").nth(1).inner_text() == "1"
+    row.locator("button[id^=adopt-]").click()
+    facilitator.wait_for_selector("tbody tr >> nth=0 >> text=Opgenomen")
+
+    # Recommendations: adopt one, then actions.
+    facilitator.click("button:has-text('Knelpunten en succesfactoren →')")
+    facilitator.click("button:has-text('Aanbevelingen →')")
+    facilitator.locator("tbody tr").first.locator("button[id^=adopt-]").click()
+    facilitator.wait_for_selector("tbody tr >> nth=0 >> text=Opgenomen")
+    facilitator.click("button:has-text('Acties →')")
+    phone = phones[1]
+    phone.wait_for_selector("h1:has-text('Acties')", timeout=10000)
+    phone.select_option("#f-recommendation_id", index=1)
+    phone.fill("#f-what", "Leerrecht van 40 uur per jaar")
+    phone.fill("#f-lead", "Daan BV")
+    phone.fill("#f-timeline", "2027")
+    phone.click("text=Actie voorstellen")
+    phone.wait_for_selector("td:has-text('Leerrecht van 40 uur per jaar')")
+    assert _axe_serious(phone) == []
+
+    # Review and export the draft in Word.
+    facilitator.click("button:has-text('Controleren en exporteren →')")
+    with facilitator.expect_download() as download:
+        facilitator.click("text=Concept 1 exporteren")
+    path = tmp_path / "agenda.docx"
+    download.value.save_as(path)
+    from docx import Document
+
+    document = Document(str(path))
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    assert "Leerrecht van 40 uur per jaar" in cells
+    assert _axe_serious(facilitator) == []
+
+
+def test_english_pages_and_a_refused_vote_explained(server, browser):
+    page = browser.new_context(locale="en-GB").new_page()
+    page.goto(server + "/")
+    assert page.locator("h1").inner_text() == "Join a workshop"
+    page.fill("#f-code", "NOPE22")
+    page.click("main button.primary")
+    assert "no workshop with this code" in page.locator("#messages").inner_text()
+    assert page.locator("#f-code").get_attribute("aria-invalid") == "true"
+    page.click("button[lang=nl]")
+    assert page.locator("h1").inner_text() == "Doe mee aan een workshop"
