@@ -68,7 +68,7 @@ def test_document_figures_equal_the_votes_cast(db, workshop):
     assert "Fieldlab Twente" in text and "Regio Twente" in text
     # The annex row of the leading driver carries its exact per-group and total figures.
     row = next(r for t in document.tables for r in t.rows if r.cells[0].text.startswith(drivers[2]["title"]))
-    assert [c.text for c in row.cells[1:]] == ["3", "1", "0", "2", "0", "6"]
+    assert [c.text for c in row.cells[1:]] == ["3", "1", "0", "2", "0", "6", "3"]  # groups, total, voters
     assert "Naam companies" in text
 
 

@@ -51,7 +51,7 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def chromium():
     """Headless system Chromium; in CI a missing browser fails instead of skipping."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
@@ -74,8 +74,8 @@ def _axe_serious(page):
     return [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def test_a_workshop_from_preparation_to_draft(server, browser, tmp_path):
-    facilitator = browser.new_context().new_page()
+def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
+    facilitator = chromium.new_context(locale="nl-NL").new_page()
     facilitator.goto(server + "/login")
     facilitator.fill("#f-email", "fa@example.org")
     facilitator.fill("#f-password", PASSWORD)
@@ -93,7 +93,7 @@ def test_a_workshop_from_preparation_to_draft(server, browser, tmp_path):
     # Two participants join on phones: one with the code, one with the link.
     phones = []
     for name, group in (("Anouk", "companies"), ("Daan", "education")):
-        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        phone = chromium.new_context(locale="nl-NL", viewport={"width": 390, "height": 844}).new_page()
         phone.goto(server + "/")
         phone.fill("#f-code", code.lower())
         phone.click("main button.primary")
@@ -130,13 +130,13 @@ def test_a_workshop_from_preparation_to_draft(server, browser, tmp_path):
     row = facilitator.locator("tbody tr").first
     assert row.locator("td").nth(0).inner_text() == "1" and row.locator("td").nth(1).inner_text() == "1"
     row.locator("button[id^=adopt-]").click()
-    facilitator.wait_for_selector("tbody tr >> nth=0 >> text=Opgenomen")
+    facilitator.wait_for_selector("tbody tr >> nth=0 >> button[id^=adopt-][aria-pressed=true]")
 
     # Recommendations: adopt one, then actions.
     facilitator.click("button:has-text('Knelpunten en succesfactoren →')")
     facilitator.click("button:has-text('Aanbevelingen →')")
     facilitator.locator("tbody tr").first.locator("button[id^=adopt-]").click()
-    facilitator.wait_for_selector("tbody tr >> nth=0 >> text=Opgenomen")
+    facilitator.wait_for_selector("tbody tr >> nth=0 >> button[id^=adopt-][aria-pressed=true]")
     facilitator.click("button:has-text('Acties →')")
     phone = phones[1]
     phone.wait_for_selector("h1:has-text('Acties')", timeout=10000)
@@ -149,7 +149,7 @@ def test_a_workshop_from_preparation_to_draft(server, browser, tmp_path):
     assert _axe_serious(phone) == []
 
     # Review and export the draft in Word.
-    facilitator.click("button:has-text('Controleren en exporteren →')")
+    facilitator.click("button:has-text('Bekijken en exporteren →')")
     with facilitator.expect_download() as download:
         facilitator.click("text=Concept 1 exporteren")
     path = tmp_path / "agenda.docx"
@@ -162,8 +162,8 @@ def test_a_workshop_from_preparation_to_draft(server, browser, tmp_path):
     assert _axe_serious(facilitator) == []
 
 
-def test_english_pages_and_a_refused_vote_explained(server, browser):
-    page = browser.new_context(locale="en-GB").new_page()
+def test_english_pages_and_a_refused_vote_explained(server, chromium):
+    page = chromium.new_context(locale="en-GB").new_page()
     page.goto(server + "/")
     assert page.locator("h1").inner_text() == "Join a workshop"
     page.fill("#f-code", "NOPE22")

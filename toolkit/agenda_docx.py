@@ -207,8 +207,8 @@ def _introduction(doc, agenda, _):
         _paragraph(doc, _("The workshop was facilitated by %(name)s.")
                         % {"name": xml_safe(workshop["facilitator"])})
     _paragraph(doc, _(
-        "Each participant had %(dots)s dots to give to the items they found most "
-        "important. The numbers in this document are the dots exactly as they were cast."
+        "In each voting step, each participant had %(dots)s dots to give to the items "
+        "they found most important. The numbers in this document are the dots exactly as they were cast."
     ) % {"dots": workshop["dots"]})
     _paragraph(doc, _("The workshop went through these steps:"))
     _numbered_list(doc, [

@@ -33,7 +33,7 @@ def create(db: Database, email, name, password) -> dict:
         raise Invalid(N_("Please choose a password of at least %(min)d characters."),
                       "password", min=MIN_PASSWORD)
     if len(password) > 1000:
-        raise Invalid(N_("Please keep this under %(max)d characters."), "password", max=1000)
+        raise Invalid(N_("Please use at most %(max)d characters."), "password", max=1000)
     with writing(db):
         if db.execute("SELECT 1 FROM facilitators WHERE email = ?", [email]).fetchone():
             raise Invalid(N_("There is already an account with this e-mail address."), "email")

@@ -28,7 +28,7 @@ def text(value, field: str, max_length: int, required: bool = True) -> str:
         raise Invalid(N_("Please fill in this field."), field)
     if len(value) > max_length:
         raise Invalid(
-            N_("Please keep this under %(max)d characters."), field, max=max_length
+            N_("Please use at most %(max)d characters."), field, max=max_length
         )
     return value
 

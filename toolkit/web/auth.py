@@ -37,11 +37,11 @@ def setup(token):
                 db, request.form.get("email"), request.form.get("name"), request.form.get("password")
             )
         except Invalid as error:
-            return invalid(error, "auth/setup.html", token=token)
+            return invalid(error, "auth/setup.html", token=token, min_password=facilitators.MIN_PASSWORD)
         session.clear()
         session["facilitator_id"] = account["id"]
         return redirect(url_for("facilitator.dashboard"), 303)
-    return render("auth/setup.html", token=token, form={})
+    return render("auth/setup.html", token=token, form={}, min_password=facilitators.MIN_PASSWORD)
 
 
 @bp.route("/login", methods=["GET", "POST"])
