@@ -69,7 +69,7 @@ def test_join_form(app, db, room, name, organisation, group):
 
 
 @SETTINGS
-@given(item_id=st.integers(-5, 10**6) | st.just(None), dots=anything)
+@given(item_id=st.integers(-5, 10**6) | st.integers(2**62, 10**30) | st.just(None), dots=anything)
 def test_dots(db, room, item_id, dots):
     items = workshops.items(db, room["workshop"], kinds=("driver",))
     target = items[0]["id"] if item_id is None else item_id
@@ -115,7 +115,7 @@ def test_action_and_export(facilitator, db, room, fields, recommendation):
 @SETTINGS
 @given(path=st.sampled_from(["/j/{}", "/w/{}", "/w/{}/items/{}/dots", "/facilitator/workshops/{}",
                              "/facilitator/workshops/{}/drafts/{}.docx", "/facilitator/workshops/{}/items/{}/hidden"]),
-       code=st.text(alphabet="ABCDEFGHJKMNPQRSTUVWXYZ23456789%-_.~ ", max_size=12), number=st.integers(0, 10**12))
+       code=st.text(alphabet="ABCDEFGHJKMNPQRSTUVWXYZ23456789%-_.~ ", max_size=12), number=st.integers(0, 10**12) | st.integers(2**62, 10**30))
 def test_made_up_addresses(facilitator, room, path, code, number):
     url = path.format(code or "X", number)
     for method in (facilitator.get, facilitator.post):

@@ -4,7 +4,7 @@ from sqlite_utils import Database
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import N_
-from toolkit.validation import Invalid, NotFound, text
+from toolkit.validation import Invalid, NotFound, row_id, text
 
 MAX_FIELD = 500
 FIELDS = ("what", "lead", "partners", "timeline", "resources", "indicator")
@@ -23,8 +23,8 @@ def adopted_recommendations(db: Database, workshop: dict, lang=None) -> list[dic
 def check(db: Database, workshop: dict, form: dict) -> dict:
     """The action's fields from a form, checked against the workshop's adopted recommendations."""
     try:
-        recommendation_id = int(form.get("recommendation_id") or 0)
-    except ValueError:
+        recommendation_id = row_id(form.get("recommendation_id"))
+    except NotFound:
         recommendation_id = 0
     if recommendation_id not in {r["id"] for r in adopted_recommendations(db, workshop)}:
         raise Invalid(N_("Please choose one of the adopted recommendations."), "recommendation_id")
@@ -67,7 +67,8 @@ def for_workshop(db: Database, workshop: dict) -> list[dict]:
 def get(db: Database, workshop: dict, action_id) -> dict:
     """One action of this workshop, or NotFound."""
     rows = list(
-        db.query("SELECT * FROM actions WHERE id = ? AND workshop_id = ?", [action_id, workshop["id"]])
+        db.query("SELECT * FROM actions WHERE id = ? AND workshop_id = ?",
+                 [row_id(action_id), workshop["id"]])
     )
     if not rows:
         raise NotFound(action_id)

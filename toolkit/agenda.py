@@ -8,7 +8,7 @@ from toolkit import catalogue, participant, vote
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import gettext_for
-from toolkit.validation import NotFound
+from toolkit.validation import NotFound, row_id
 
 SECTIONS = (
     ("drivers", "driver"),
@@ -157,7 +157,7 @@ def draft(db: Database, workshop: dict, version) -> dict:
     rows = list(
         db.query(
             "SELECT * FROM drafts WHERE workshop_id = ? AND version = ? AND length(docx) > 0",
-            [workshop["id"], version],
+            [workshop["id"], row_id(version)],
         )
     )
     if not rows:

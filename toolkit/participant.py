@@ -3,7 +3,7 @@ from sqlite_utils import Database
 
 from toolkit.db import writing
 from toolkit.i18n import N_
-from toolkit.validation import NotFound, choice, text
+from toolkit.validation import NotFound, choice, row_id, text
 from toolkit.workshop import MAX_SHORT, now
 
 GROUPS = (
@@ -38,7 +38,7 @@ def get(db: Database, workshop: dict, participant_id) -> dict:
     rows = list(
         db.query(
             "SELECT * FROM participants WHERE id = ? AND workshop_id = ?",
-            [participant_id, workshop["id"]],
+            [row_id(participant_id), workshop["id"]],
         )
     )
     if not rows:

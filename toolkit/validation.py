@@ -21,6 +21,17 @@ class NotFound(LookupError):
     """Something that does not exist, or that this caller may not see."""
 
 
+def row_id(value) -> int:
+    """value as a database id, or NotFound: a made-up or oversized id looks like a missing one."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise NotFound(value) from None
+    if not 0 < number < 2**63:  # SQLite's integers end there
+        raise NotFound(value)
+    return number
+
+
 def text(value, field: str, max_length: int, required: bool = True) -> str:
     """value as clean single-paragraph-safe text, or Invalid naming field."""
     value = _FORBIDDEN.sub("", str(value or "")).strip()

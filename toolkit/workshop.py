@@ -7,7 +7,7 @@ from sqlite_utils import Database
 from toolkit import catalogue
 from toolkit.db import writing
 from toolkit.i18n import LANGUAGES, N_
-from toolkit.validation import Invalid, NotFound, choice, integer, text
+from toolkit.validation import Invalid, NotFound, choice, integer, row_id, text
 
 # The workshop flow, in order; a step's key never changes once a workshop used it.
 STEPS = (
@@ -170,12 +170,14 @@ def _item_row(row: dict, lang: str) -> dict:
     }
 
 
-def items(db: Database, workshop: dict, kinds=None, include_hidden=False, lang=None) -> list[dict]:
+def items(db: Database, workshop: dict, kinds=None, include_hidden=False, lang=None,
+          item_id=None) -> list[dict]:
     """The workshop's items (of kinds), study items in the study's order, then the room's own."""
     lang = lang or workshop["language"]
     kinds = kinds or catalogue.VOTABLE_KINDS
     placeholders = ",".join("?" for _ in kinds)
     hidden = "" if include_hidden else "AND i.hidden = 0"
+    one = "" if item_id is None else "AND i.id = ?"
     rows = db.query(
         f"""SELECT i.*, c.title_nl, c.title_en, c.explanation_nl, c.explanation_en,
                    c.source_type, c.source_nl, c.source_en, c.reference,
@@ -183,23 +185,20 @@ def items(db: Database, workshop: dict, kinds=None, include_hidden=False, lang=N
             FROM items i
             LEFT JOIN catalogue_items c ON c.id = i.catalogue_id
             LEFT JOIN catalogue_items d ON d.id = c.derived_from
-            WHERE i.workshop_id = ? AND i.kind IN ({placeholders}) {hidden}
+            WHERE i.workshop_id = ? AND i.kind IN ({placeholders}) {hidden} {one}
             ORDER BY c.position IS NULL, c.position, i.id""",
-        [workshop["id"], *kinds],
+        [workshop["id"], *kinds, *([] if item_id is None else [item_id])],
     )
     return [_item_row(row, lang) for row in rows]
 
 
 def item(db: Database, workshop: dict, item_id, include_hidden=False) -> dict:
     """One item of this workshop; an item of another workshop is NotFound."""
-    try:
-        item_id = int(item_id)
-    except (TypeError, ValueError):
-        raise NotFound(item_id) from None
-    for row in items(db, workshop, include_hidden=include_hidden):
-        if row["id"] == item_id:
-            return row
-    raise NotFound(item_id)
+    item_id = row_id(item_id)
+    found = items(db, workshop, include_hidden=include_hidden, item_id=item_id)
+    if not found:
+        raise NotFound(item_id)
+    return found[0]
 
 
 def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=None) -> dict:
