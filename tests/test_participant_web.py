@@ -83,6 +83,27 @@ def test_over_budget_vote_gets_a_message_and_changes_nothing(app, db, workshop):
     assert second["id"] not in vote.tallies(db, workshop)
 
 
+def test_dots_on_a_hidden_item_can_be_taken_back(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    url = f"/w/{workshop['code']}/items/{driver['id']}/dots"
+    browser.post(url, {"dots": "2"})
+    workshops.set_hidden(db, workshop, driver["id"], True)
+    page = browser.get(f"/w/{workshop['code']}").get_data(as_text=True)
+    assert "uit de stemming gehaald" in page
+    assert f'id="plus-{driver["id"]}" class="dot-button" disabled' in page
+    assert browser.post(url, {"dots": "3"}).status_code == 422
+    assert browser.post(url, {"dots": "1"}).status_code == 303
+    assert vote.tallies(db, workshop)[driver["id"]]["total"] == 1
+
+
+def test_a_participant_stays_joined_after_closing_the_browser(app, workshop):
+    browser = join(app, workshop)
+    cookie = browser.client.get_cookie("session")
+    assert cookie.expires is not None
+
+
 def test_add_own_item_once_even_when_sent_twice(app, db, workshop):
     workshop = _step(db, workshop, "barriers")
     browser = join(app, workshop)

@@ -62,6 +62,15 @@ def test_each_step_has_its_own_budget(db, workshop):
     assert vote.set_dots(db, workshop, me["id"], recommendation["id"], 5)["left"] == 0
 
 
+def test_a_lower_budget_never_strands_placed_dots(db, workshop):
+    workshop = _at(db, workshop, "drivers")
+    me = _person(db, workshop)
+    vote.set_dots(db, workshop, me["id"], workshops.items(db, workshop, kinds=("driver",))[0]["id"], 4)
+    with pytest.raises(Invalid):
+        workshops.update(db, workshop["id"], {**workshop, "dots": "3"})
+    assert workshops.update(db, workshop["id"], {**workshop, "dots": "4"})["dots"] == 4
+
+
 def test_only_the_current_steps_items_take_votes(db, workshop):
     workshop = _at(db, workshop, "recommendations")
     me = _person(db, workshop)
@@ -74,9 +83,13 @@ def test_hidden_items_and_other_workshops_items_take_no_votes(db, workshop, faci
     workshop = _at(db, workshop, "drivers")
     me = _person(db, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    vote.set_dots(db, workshop, me["id"], driver["id"], 2)
     workshops.set_hidden(db, workshop, driver["id"], True)
-    with pytest.raises(NotFound):
-        vote.set_dots(db, workshop, me["id"], driver["id"], 1)
+    with pytest.raises(Invalid):
+        vote.set_dots(db, workshop, me["id"], driver["id"], 3)
+    # Dots on a hidden item still count, and can be taken back.
+    assert vote.dots_used(db, workshop, me["id"], "drivers") == 2
+    assert vote.set_dots(db, workshop, me["id"], driver["id"], 1)["left"] == 4
     other = workshops.create(db, facilitator.account["id"], {**workshop, "dots": 5})
     other = _at(db, other, "drivers")
     foreign = workshops.items(db, other, kinds=("driver",))[0]

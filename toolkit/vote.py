@@ -39,19 +39,26 @@ def set_dots(db: Database, workshop: dict, participant_id: int, item_id, dots) -
 
     Setting a number rather than adding one makes a retried or doubled request harmless.
     """
-    target = workshops.item(db, workshop, item_id)
-    step = workshops.KIND_STEP.get(target["kind"])
-    if step is None or step != workshop["step"]:
-        raise Invalid(N_("Voting on this item is not open now."), "dots")
-    dots = integer(dots, "dots", 0, workshop["dots"])
+    target = workshops.item(db, workshop, item_id, include_hidden=True)
+    dots = integer(dots, "dots", 0, 1000)
     with writing(db):
-        # Inside the IMMEDIATE transaction nobody else can spend this participant's dots.
+        # Inside the IMMEDIATE transaction nobody else can spend this participant's dots,
+        # and the step and budget read here are the ones in force.
+        step, budget = db.execute(
+            "SELECT step, dots FROM workshops WHERE id = ?", [workshop["id"]]
+        ).fetchone()
+        if workshops.KIND_STEP.get(target["kind"]) != step:
+            raise Invalid(N_("Voting on this item is not open now."), "dots")
         current = db.execute(
             "SELECT dots FROM votes WHERE participant_id = ? AND item_id = ?",
             [participant_id, target["id"]],
         ).fetchone()
-        others = dots_used(db, workshop, participant_id, step) - (current[0] if current else 0)
-        if others + dots > workshop["dots"]:
+        current = current[0] if current else 0
+        if target["hidden"] and dots > current:
+            # Dots on an item the facilitator hid can be taken back, not added.
+            raise Invalid(N_("The facilitator has taken this item out of the vote."), "dots")
+        others = dots_used(db, workshop, participant_id, step) - current
+        if dots > current and others + dots > budget:
             raise Invalid(
                 N_("You have no dots left. Take a dot back from another item first."), "dots"
             )
@@ -68,7 +75,7 @@ def set_dots(db: Database, workshop: dict, participant_id: int, item_id, dots) -
                    DO UPDATE SET dots = excluded.dots, updated_at = excluded.updated_at""",
                 [participant_id, target["id"], dots, workshops.now()],
             )
-    return {"item": target, "dots": dots, "left": workshop["dots"] - others - dots}
+    return {"item": target, "dots": dots, "left": max(budget - others - dots, 0)}
 
 
 def tallies(db: Database, workshop: dict) -> dict:

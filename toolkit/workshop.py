@@ -93,11 +93,33 @@ def create(db: Database, facilitator_id: int, form: dict) -> dict:
 
 
 def update(db: Database, workshop_id: int, form: dict) -> dict:
-    """Change a workshop's details."""
+    """Change a workshop's details; the budget never drops below dots already placed."""
     details = check_details(form)
     with writing(db):
+        spent = most_dots_spent(db, {"id": workshop_id})
+        if details["dots"] < spent:
+            raise Invalid(
+                N_("Participants have already placed up to %(spent)d dots in a step; choose at least that many."),
+                "dots", spent=spent,
+            )
         db["workshops"].update(workshop_id, details)
     return get(db, workshop_id)
+
+
+def most_dots_spent(db: Database, workshop: dict) -> int:
+    """The most dots any participant has placed in any one step: the lowest budget that still fits."""
+    most = 0
+    for step, kinds in STEP_KINDS.items():
+        placeholders = ",".join("?" for _ in kinds)
+        row = db.execute(
+            f"""SELECT coalesce(max(spent), 0) FROM (
+                    SELECT sum(v.dots) AS spent FROM votes v JOIN items i ON i.id = v.item_id
+                    WHERE i.workshop_id = ? AND i.kind IN ({placeholders})
+                    GROUP BY v.participant_id)""",
+            [workshop["id"], *kinds],
+        ).fetchone()
+        most = max(most, row[0])
+    return most
 
 
 def get(db: Database, workshop_id: int) -> dict:

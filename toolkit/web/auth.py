@@ -61,6 +61,7 @@ def login():
         if lang:
             session["lang"] = lang
         session["facilitator_id"] = account["id"]
+        session.permanent = True
         target = request.args.get("next", "")
         if not target.startswith("/") or target.startswith("//"):
             target = url_for("facilitator.dashboard")

@@ -63,6 +63,7 @@ def join(code):
             return invalid(error, "participant/join.html", workshop=workshop)
         # The identity is bound to this one workshop; joining another replaces it.
         session["participant"] = {"workshop_id": workshop["id"], "id": joined["id"]}
+        session.permanent = True  # a phone that closes its browser comes back as the same person
         return redirect(url_for(".current_step", code=workshop["code"]), 303)
     return render("participant/join.html", workshop=workshop, form={})
 

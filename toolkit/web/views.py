@@ -37,12 +37,14 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
     kinds = workshops.STEP_KINDS.get(step)
     if kinds:
         context["kinds"] = kinds
-        context["items"] = workshops.items(db, workshop, kinds=kinds,
-                                           include_hidden=facilitating, lang=lang)
+        listed = workshops.items(db, workshop, kinds=kinds, include_hidden=True, lang=lang)
         context["tallies"] = vote.tallies(db, workshop)
         context["empty_tally"] = vote.empty_tally()
+        context["items"] = listed
         if me is not None:
-            context["mine"] = vote.my_dots(db, me["id"])
+            mine = context["mine"] = vote.my_dots(db, me["id"])
+            # A participant sees hidden items only while they still have dots on them to take back.
+            context["items"] = [i for i in listed if not i["hidden"] or mine.get(i["id"])]
             context["left"] = workshop["dots"] - vote.dots_used(db, workshop, me["id"], step)
     if step in ("actions", "review"):
         context["recommendations"] = actions.adopted_recommendations(db, workshop, lang=lang)
