@@ -191,7 +191,7 @@ class TestAccess:
     def test_a_tampered_session_is_refused(self, app, db, workshop):
         person = join(app, workshop)
         with person.client.session_transaction() as session:
-            session["participant"] = {"workshop_id": workshop["id"], "id": 999}
+            session["participants"] = {str(workshop["id"]): 999}
         assert person.get(f"/w/{workshop['code']}").status_code == 303
 
     def test_every_state_change_needs_a_csrf_token(self, app, db, facilitator, workshop):

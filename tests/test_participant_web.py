@@ -1,5 +1,5 @@
 """A participant's way through the workshop over HTTP: join, vote, add, propose."""
-from conftest import WORKSHOP_FORM, join
+from conftest import WORKSHOP_FORM, Visitor, join
 
 from toolkit import action, participant, vote
 from toolkit import workshop as workshops
@@ -158,3 +158,35 @@ def test_step_check_tells_the_page_to_follow_the_room(app, db, workshop):
     assert browser.get(url).status_code == 204
     _step(db, workshop, "drivers")
     assert browser.get(url).headers["HX-Refresh"] == "true"
+
+
+def test_a_join_form_sent_twice_joins_once(app, db, workshop):
+    browser = Visitor(app.test_client())
+    form = {"name": "Pat", "organisation": "Acme", "stakeholder_group": "workers", "request_token": "join-1"}
+    for _ in range(3):
+        assert browser.post(f"/j/{workshop['code']}", form).status_code == 303
+    assert len(participant.in_room(db, workshop)) == 1
+    # The same token from another phone with other details is another person.
+    other = Visitor(app.test_client())
+    other.post(f"/j/{workshop['code']}", {**form, "name": "Sam"})
+    assert [p["name"] for p in participant.in_room(db, workshop)] == ["Pat", "Sam"]
+
+
+def test_a_form_reused_after_back_adds_its_new_content(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    for title in ("Eerste punt", "Tweede punt", "Tweede punt"):
+        browser.post(f"/w/{workshop['code']}/items", {"kind": "driver", "title": title, "request_token": "same"})
+    own = [i["title"] for i in workshops.items(db, workshop) if i["origin"] == "workshop"]
+    assert own == ["Eerste punt", "Tweede punt"]
+
+
+def test_one_browser_keeps_its_identity_in_each_workshop(app, db, facilitator, workshop):
+    other = workshops.create(db, facilitator.account["id"], WORKSHOP_FORM)
+    browser = join(app, workshop)
+    first_id = browser.participant_id
+    browser.post(f"/j/{other['code']}", {"name": "Pat", "organisation": "Acme", "stakeholder_group": "other"})
+    assert browser.get(f"/w/{workshop['code']}").status_code == 200
+    assert browser.get(f"/w/{other['code']}").status_code == 200
+    assert browser.get(f"/j/{workshop['code']}").location.endswith(f"/w/{workshop['code']}")
+    assert [p["id"] for p in participant.in_room(db, workshop)] == [first_id]

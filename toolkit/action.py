@@ -2,7 +2,7 @@
 from sqlite_utils import Database
 
 from toolkit import workshop as workshops
-from toolkit.db import writing
+from toolkit.db import insert_once, writing
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound, row_id, text
 
@@ -40,14 +40,13 @@ def propose(db: Database, workshop: dict, form: dict, participant_id=None) -> di
         raise Invalid(N_("Proposing actions is not open now."), "what")
     values = check(db, workshop, form)
     token = text(form.get("request_token"), "request_token", 64, required=False) or None
-    with writing(db):
-        db.execute(
-            f"""INSERT OR IGNORE INTO actions
-                (workshop_id, {", ".join(values)}, proposed_by, request_token, created_at)
-                VALUES (?, {", ".join("?" for _ in values)}, ?, ?, ?)""",
-            [workshop["id"], *values.values(), participant_id, token, workshops.now()],
-        )
-    return values
+    action_id = insert_once(
+        db, "actions",
+        {"workshop_id": workshop["id"], **values, "proposed_by": participant_id,
+         "created_at": workshops.now()},
+        token,
+    )
+    return get(db, workshop, action_id)
 
 
 def for_workshop(db: Database, workshop: dict) -> list[dict]:

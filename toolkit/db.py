@@ -1,4 +1,5 @@
 """One SQLite connection per request, the pragmas every connection needs, and write transactions."""
+import hashlib
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -50,3 +51,36 @@ def migrate(db: sqlite_utils.Database) -> None:
 
     migrations.apply(db)
 
+
+
+def insert_once(db: sqlite_utils.Database, table: str, row: dict, token: str | None) -> int:
+    """Insert row once per form token; returns the id of the row the token stands for.
+
+    The same token with the same content is a resent form (double click, retry) and adds
+    nothing. The same token with other content is a form reused after Back: a new row,
+    stored under the token extended with its content's digest, so its own resends match.
+    """
+    # Timestamps differ between a form and its resend; the content does not.
+    content = {key: value for key, value in row.items() if not key.endswith("_at")}
+    with writing(db):
+        if token:
+            digest = hashlib.sha256(repr(sorted(content.items())).encode()).hexdigest()[:16]
+            taken = False
+            for candidate in (token, f"{token}:{digest}"):
+                found = _row_with_token(db, table, row["workshop_id"], candidate)
+                if found is None:
+                    continue
+                if all(found[key] == value for key, value in content.items()):
+                    return found["id"]
+                taken = True
+            if taken:
+                token = f"{token}:{digest}"
+        return db[table].insert({**row, "request_token": token}).last_pk
+
+
+def _row_with_token(db, table, workshop_id, token) -> dict | None:
+    cursor = db.execute(
+        f"SELECT * FROM [{table}] WHERE workshop_id = ? AND request_token = ?", [workshop_id, token]
+    )
+    found = cursor.fetchone()
+    return None if found is None else dict(zip([c[0] for c in cursor.description], found))

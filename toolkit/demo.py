@@ -49,11 +49,10 @@ def create(db: Database, lang: str, seed_dir=SEED_DIR) -> dict:
         workshop = workshops.get(db, workshop["id"])
         for own in data["own_items"]:
             if workshops.KIND_STEP[own["kind"]] == step:
-                workshops.add_item(db, workshop, {
+                added = workshops.add_item(db, workshop, {
                     "kind": own["kind"], "title": _in(own["title"], lang),
                     "explanation": _in(own["explanation"], lang),
                 }, (own["kind"],), participant_id=people[own["participant"]]["id"])
-                added = workshops.items(db, workshop, kinds=(own["kind"],))[-1]
                 cast(added["id"], own["votes"])
         for catalogue_id, dots in data["votes"].items():
             if workshops.KIND_STEP[items[catalogue_id]["kind"]] == step:

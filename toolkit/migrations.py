@@ -119,3 +119,15 @@ def m001_initial(db: Database):
         );
         """
     )
+
+
+@migrations()
+def m002_join_once(db: Database):
+    """A join form sent twice (double tap, retry) joins once: remember each form's token."""
+    _run(
+        db,
+        """
+        ALTER TABLE participants ADD COLUMN request_token TEXT;
+        CREATE UNIQUE INDEX participants_request ON participants(workshop_id, request_token);
+        """,
+    )

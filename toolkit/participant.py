@@ -1,7 +1,7 @@
 """Participants: joining a workshop without an account, and who is in the room."""
 from sqlite_utils import Database
 
-from toolkit.db import writing
+from toolkit.db import insert_once
 from toolkit.i18n import N_
 from toolkit.validation import NotFound, choice, row_id, text
 from toolkit.workshop import MAX_SHORT, now
@@ -25,11 +25,13 @@ def join(db: Database, workshop: dict, form: dict) -> dict:
         name = text(form.get("name"), "name", MAX_SHORT)
     organisation = text(form.get("organisation"), "organisation", MAX_SHORT)
     group = choice(form.get("stakeholder_group"), "stakeholder_group", GROUP_KEYS)
-    with writing(db):
-        participant_id = db["participants"].insert(
-            {"workshop_id": workshop["id"], "name": name, "organisation": organisation,
-             "stakeholder_group": group, "joined_at": now()}
-        ).last_pk
+    token = text(form.get("request_token"), "request_token", 64, required=False) or None
+    participant_id = insert_once(
+        db, "participants",
+        {"workshop_id": workshop["id"], "name": name, "organisation": organisation,
+         "stakeholder_group": group, "joined_at": now()},
+        token,
+    )
     return get(db, workshop, participant_id)
 
 

@@ -5,7 +5,7 @@ import secrets
 from sqlite_utils import Database
 
 from toolkit import catalogue
-from toolkit.db import writing
+from toolkit.db import insert_once, writing
 from toolkit.i18n import LANGUAGES, N_
 from toolkit.validation import Invalid, NotFound, choice, integer, row_id, text
 
@@ -229,14 +229,13 @@ def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=Non
     title = text(form.get("title"), "title", MAX_TITLE)
     explanation = text(form.get("explanation"), "explanation", MAX_EXPLANATION, required=False)
     token = text(form.get("request_token"), "request_token", 64, required=False) or None
-    with writing(db):
-        db.execute(
-            """INSERT OR IGNORE INTO items
-               (workshop_id, kind, title, explanation, added_by, request_token, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [workshop["id"], kind, title, explanation, participant_id, token, now()],
-        )
-    return {"kind": kind, "title": title}
+    item_id = insert_once(
+        db, "items",
+        {"workshop_id": workshop["id"], "kind": kind, "title": title, "explanation": explanation,
+         "added_by": participant_id, "created_at": now()},
+        token,
+    )
+    return item(db, workshop, item_id, include_hidden=True)
 
 
 def set_hidden(db: Database, workshop: dict, item_id, hidden: bool) -> dict:

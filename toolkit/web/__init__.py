@@ -1,4 +1,6 @@
 """The web edge: request-scoped database, language, CSRF, htmx and error pages."""
+import secrets
+
 from flask import Flask, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import Babel, Domain, get_locale, gettext
 from flask_htmx import HTMX
@@ -46,6 +48,12 @@ def language() -> str:
     if workshop:
         return workshop["language"]
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def request_token() -> str:
+    """The token a form carries so that sending it twice adds once; kept when a form is re-shown."""
+    sent = request.form.get("request_token", "")
+    return sent if 0 < len(sent) <= 64 else secrets.token_urlsafe(16)
 
 
 def render(template: str, fragment: str | None = None, status: int = 200, **context):
@@ -104,6 +112,7 @@ def init_web(app: Flask) -> None:
             "groups": GROUPS,
             "group_labels": GROUP_LABELS,
             "kind_labels": KINDS,
+            "request_token": request_token,
         }
 
     # Option lists for selects: (value, label shown in the user's language).

@@ -22,11 +22,13 @@ def _workshop(code) -> dict:
 
 def _me(workshop) -> dict | None:
     """The participant this browser joined this workshop as, if any."""
-    identity = session.get("participant") or {}
-    if identity.get("workshop_id") != workshop["id"]:
+    # One identity per workshop, each bound to the workshop it was made in.
+    identities = session.get("participants")
+    participant_id = identities.get(str(workshop["id"])) if isinstance(identities, dict) else None
+    if participant_id is None:
         return None
     try:
-        return participants.get(get_db(), workshop, identity.get("id"))
+        return participants.get(get_db(), workshop, participant_id)
     except NotFound:
         return None
 
@@ -61,8 +63,10 @@ def join(code):
             joined = participants.join(get_db(), workshop, request.form)
         except Invalid as error:
             return invalid(error, "participant/join.html", workshop=workshop)
-        # The identity is bound to this one workshop; joining another replaces it.
-        session["participant"] = {"workshop_id": workshop["id"], "id": joined["id"]}
+        identities = session.get("participants")
+        identities = dict(identities) if isinstance(identities, dict) else {}
+        identities[str(workshop["id"])] = joined["id"]
+        session["participants"] = identities
         session.permanent = True  # a phone that closes its browser comes back as the same person
         return redirect(url_for(".current_step", code=workshop["code"]), 303)
     return render("participant/join.html", workshop=workshop, form={})

@@ -1,6 +1,4 @@
 """What the facilitator's and a participant's step pages share: gathering a step's contents."""
-import secrets
-
 from flask import request
 from flask_babel import gettext
 
@@ -21,8 +19,6 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         "me": me,
         "before_after": workshops.neighbour_steps(step),
         "counts": participant.count_by_group(db, workshop),
-        # A fresh token per rendered form: a resent form carries the same one and adds nothing.
-        "request_token": secrets.token_urlsafe(16),
         "form": {},
     }
     if error is not None:
