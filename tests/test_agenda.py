@@ -87,3 +87,16 @@ def test_anonymous_workshop_names_nobody(db, facilitator):
     built = agenda.build(db, anonymous, 1)
     assert built["participation"]["participants"][0]["name"] is None
     assert "Geheim" not in _text(Document(io.BytesIO(agenda.export_draft(db, anonymous)["docx"])))
+
+
+def test_actions_of_a_recommendation_taken_out_stay_but_leave_the_agenda(db, workshop, facilitator):
+    workshop, _drivers, recommendation = _run_workshop(db, workshop)
+    workshops.set_adopted(db, workshop, recommendation["id"], False)
+    assert agenda.build(db, workshop, 1)["actions"] == []
+    assert [a["what"] for a in action.for_workshop(db, workshop)] == ["Fieldlab Twente"]
+    page = facilitator.get(f"/facilitator/workshops/{workshop['code']}?step=actions").get_data(as_text=True)
+    assert "Fieldlab Twente" in page and "niet meer in de agenda" in page
+    document = Document(io.BytesIO(agenda.export_draft(db, workshop)["docx"]))
+    assert "Fieldlab Twente" not in _text(document)
+    workshops.set_adopted(db, workshop, recommendation["id"], True)
+    assert [a["what"] for a in agenda.build(db, workshop, 2)["actions"]] == ["Fieldlab Twente"]

@@ -50,10 +50,14 @@ def propose(db: Database, workshop: dict, form: dict, participant_id=None) -> di
 
 
 def for_workshop(db: Database, workshop: dict) -> list[dict]:
-    """The workshop's actions, grouped by recommendation in the study's order."""
+    """The workshop's actions, grouped by recommendation in the study's order.
+
+    in_agenda says whether its recommendation is still adopted and shown; actions of a
+    recommendation taken out of the agenda are kept, not lost, but left out of it.
+    """
     return list(
         db.query(
-            """SELECT a.* FROM actions a
+            """SELECT a.*, (i.adopted AND NOT i.hidden) AS in_agenda FROM actions a
                JOIN items i ON i.id = a.recommendation_id
                LEFT JOIN catalogue_items c ON c.id = i.catalogue_id
                WHERE a.workshop_id = ?

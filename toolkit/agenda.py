@@ -106,6 +106,7 @@ def build(db: Database, workshop: dict, version: int) -> dict:
                 **{field: row[field] for field in actions.FIELDS},
             }
             for row in actions.for_workshop(db, workshop)
+            if row["in_agenda"]
         ],
     }
 
