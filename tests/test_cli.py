@@ -146,3 +146,31 @@ def test_serve_runs_a_production_server_and_prints_the_setup_link(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_serve_on_a_busy_port_says_so_and_keeps_the_setup_link(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "TOOLKIT_INSTANCE": str(tmp_path / "i"), "TOOLKIT_DATABASE": str(tmp_path / "s.db")}
+    command = [sys.executable, "-c", "from toolkit.cli import main; main()", "serve", "--port", str(port),
+               "--public-url", "http://192.0.2.7:8000"]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        setup = re.search(r"(http://\S+/setup/(\S+))", first.stdout.readline())
+        assert setup.group(1).startswith("http://192.0.2.7:8000/setup/")
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+        assert second.returncode == 1
+        assert f"Cannot listen on 127.0.0.1:{port}" in second.stderr
+        assert "Traceback" not in second.stderr
+        db = connect(tmp_path / "s.db")
+        assert facilitators.setup_token_valid(db, setup.group(2))
+    finally:
+        first.terminate()
+        first.wait(timeout=10)
+
+
+def test_export_to_a_missing_folder_is_refused_before_any_draft(env):
+    run("demo", "--out", str(env / "demo.docx"))
+    code = connect(env / "cli.db").execute("SELECT code FROM workshops").fetchone()[0]
+    result = run("export", code, "--out", str(env / "missing" / "x.docx"))
+    assert result.exit_code != 0
+    assert connect(env / "cli.db").execute("SELECT max(version) FROM drafts").fetchone()[0] == 1

@@ -216,3 +216,24 @@ class TestAccess:
         assert workshops.get(db, workshop["id"])["step"] == "drivers"
         assert vote.tallies(db, workshop) == {}
         assert agenda.drafts(db, workshop) == []
+
+
+def test_an_expired_login_sends_htmx_to_the_login_page(facilitator, db, workshop):
+    driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    with facilitator.client.session_transaction() as session:
+        del session["facilitator_id"]
+    response = facilitator.post(f"/facilitator/workshops/{workshop['code']}/items/{driver['id']}/adopted",
+                                {"adopted": "1"}, htmx=True)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login"
+    assert not workshops.item(db, workshop, driver["id"])["adopted"]
+
+
+def test_a_fresh_installation_points_at_the_setup_link(visitor):
+    assert "toolkit serve" in visitor.get("/login").get_data(as_text=True)
+
+
+def test_the_join_link_uses_the_address_phones_can_reach(app, facilitator, workshop):
+    app.config["PUBLIC_URL"] = "http://192.0.2.7:8000"
+    page = facilitator.get(f"/facilitator/workshops/{workshop['code']}").get_data(as_text=True)
+    assert f'href="http://192.0.2.7:8000/j/{workshop["code"]}"' in page

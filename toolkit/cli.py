@@ -1,5 +1,6 @@
 """The `toolkit` command: a thin shell over the library."""
 import functools
+import socket
 import sys
 from pathlib import Path
 
@@ -34,6 +35,14 @@ def main():
     """
 
 
+def _output_file(_ctx, _param, value):
+    """Refuse an output file whose folder does not exist, before any work is done."""
+    folder = Path(value).resolve().parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"the folder {folder} does not exist")
+    return value
+
+
 def _open():
     """The database, migrated to the current schema."""
     db = connect(current_app.config["DATABASE"])
@@ -64,13 +73,28 @@ def init_command():
     )
 
 
+def _address_for_phones(host: str) -> str:
+    """The address participants' devices can use: the machine's own when listening on all."""
+    if host in ("127.0.0.1", "::1"):
+        return "localhost"
+    if host not in ("0.0.0.0", "::"):
+        return host
+    try:
+        found = socket.gethostbyname(socket.gethostname())
+    except OSError:
+        found = ""
+    return found if found and not found.startswith("127.") else "localhost"
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 lets phones on the venue network join.")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--public-url", default=None,
+              help="The address participants use, shown in join links, e.g. http://192.168.1.20:5000")
 @with_appcontext
-def serve_command(host, port, threads):
+def serve_command(host, port, threads, public_url):
     """Run the toolkit on the waitress production server, with the study loaded.
 
     Example: toolkit serve --host 0.0.0.0 --port 8000
@@ -78,8 +102,14 @@ def serve_command(host, port, threads):
     import waitress
 
     _prepare()
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-    url = f"http://{shown}:{port}"
+    app = current_app._get_current_object()
+    try:
+        # Bind before anything else: a second serve on a busy port changes nothing.
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="toolkit")
+    except OSError as error:
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror}") from None
+    url = (public_url or f"http://{_address_for_phones(host)}:{port}").rstrip("/")
+    app.config["PUBLIC_URL"] = url
     db = connect(current_app.config["DATABASE"])
     try:
         if not facilitators.any_exist(db):
@@ -88,8 +118,7 @@ def serve_command(host, port, threads):
     finally:
         db.close()
     click.echo(f"Workshop toolkit running at {url}  (Ctrl+C stops it)")
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads,
-                   ident="toolkit", _quiet=True)
+    server.run()
 
 
 @main.command("create-facilitator")
@@ -119,7 +148,7 @@ def create_facilitator_command(email, name, password_stdin):
 
 @main.command("export")
 @click.argument("code")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), callback=_output_file,
               help="Where to write the DOCX.")
 @with_appcontext
 def export_command(code, out):
@@ -140,7 +169,7 @@ def export_command(code, out):
 
 
 @main.command("demo")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), callback=_output_file,
               help="Where to write the demo agenda (DOCX).")
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
 @with_appcontext

@@ -56,6 +56,13 @@ def request_token() -> str:
     return sent if 0 < len(sent) <= 64 else secrets.token_urlsafe(16)
 
 
+def join_link(code: str) -> str:
+    """The link participants follow to join: on the public address when serve knows it."""
+    public = current_app.config.get("PUBLIC_URL")
+    path = url_for("participant.join", code=code)
+    return public + path if public else url_for("participant.join", code=code, _external=True)
+
+
 def render(template: str, fragment: str | None = None, status: int = 200, **context):
     """The full page, or only its fragment when htmx asks (not on a history restore)."""
     use_fragment = fragment and htmx and not htmx.history_restore_request
@@ -113,6 +120,7 @@ def init_web(app: Flask) -> None:
             "group_labels": GROUP_LABELS,
             "kind_labels": KINDS,
             "request_token": request_token,
+            "join_link": join_link,
         }
 
     # Option lists for selects: (value, label shown in the user's language).

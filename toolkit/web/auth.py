@@ -1,12 +1,12 @@
 """Facilitator sign-in: the first-run setup link, log in and log out."""
 import functools
 
-from flask import Blueprint, g, redirect, request, session, url_for
+from flask import Blueprint, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext
 
 from toolkit import facilitator as facilitators
 from toolkit.validation import Invalid
-from toolkit.web import get_db, invalid, render
+from toolkit.web import get_db, htmx, invalid, render
 
 bp = Blueprint("auth", __name__)
 
@@ -18,6 +18,11 @@ def login_required(view):
     def wrapped(**kwargs):
         account = facilitators.get(get_db(), session.get("facilitator_id"))
         if account is None:
+            if htmx:
+                # A redirect would be followed and the login page swapped into a table row.
+                response = make_response("", 401)
+                response.headers["HX-Redirect"] = url_for("auth.login")
+                return response
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         g.facilitator = account
         return view(**kwargs)
@@ -66,7 +71,7 @@ def login():
         if not target.startswith("/") or target.startswith("//"):
             target = url_for("facilitator.dashboard")
         return redirect(target, 303)
-    return render("auth/login.html", form={})
+    return render("auth/login.html", form={}, first_run=not facilitators.any_exist(get_db()))
 
 
 @bp.post("/logout")
