@@ -150,8 +150,10 @@ def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
 
     # Review and export the draft in Word.
     facilitator.click("button:has-text('Bekijken en exporteren →')")
+    facilitator.click("text=Concept 1 exporteren")
+    assert "Concept 1 is klaar" in facilitator.locator("#messages").inner_text()
     with facilitator.expect_download() as download:
-        facilitator.click("text=Concept 1 exporteren")
+        facilitator.click("text=Concept 1 downloaden")
     path = tmp_path / "agenda.docx"
     download.value.save_as(path)
     from docx import Document

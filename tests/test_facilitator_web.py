@@ -127,7 +127,9 @@ def test_export_keeps_numbered_drafts(facilitator, db, workshop):
     url = f"/facilitator/workshops/{workshop['code']}/drafts"
     first = facilitator.post(url)
     second = facilitator.post(url)
-    assert first.location.endswith("/drafts/1.docx") and second.location.endswith("/drafts/2.docx")
+    assert first.location.endswith("?step=review#drafts-heading")
+    page = facilitator.get(second.location).get_data(as_text=True)
+    assert "Concept 2 is klaar om te downloaden." in page and "/drafts/2.docx" in page
     for version in (1, 2):
         response = facilitator.get(f"{url}/{version}.docx")
         assert response.status_code == 200

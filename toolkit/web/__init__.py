@@ -1,7 +1,9 @@
 """The web edge: request-scoped database, language, CSRF, htmx and error pages."""
 import secrets
+from datetime import datetime
 
-from flask import Flask, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, g, make_response, redirect, render_template, request, session, url_for
+from babel.dates import format_datetime
 from flask_babel import Babel, Domain, get_locale, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -61,6 +63,12 @@ def join_link(code: str) -> str:
     public = current_app.config.get("PUBLIC_URL")
     path = url_for("participant.join", code=code)
     return public + path if public else url_for("participant.join", code=code, _external=True)
+
+
+def local_time(stamp: str) -> str:
+    """A stored UTC timestamp in the server's local time, written the user's way."""
+    moment = datetime.fromisoformat(stamp).astimezone().replace(tzinfo=None)
+    return format_datetime(moment, "medium", locale=str(get_locale()))
 
 
 def render(template: str, fragment: str | None = None, status: int = 200, **context):
@@ -127,6 +135,7 @@ def init_web(app: Flask) -> None:
     app.add_template_filter(lambda pair: (pair[0], gettext(pair[1])), "translate_pair")
     app.add_template_filter(lambda kind: (kind, gettext(KINDS[kind])), "kind_pair")
     app.add_template_filter(lambda item: (item["id"], item["title"]), "id_title")
+    app.add_template_filter(local_time, "datetime_text")
 
     @app.post("/language")
     def switch_language():
@@ -167,5 +176,3 @@ def _error_page(message: str, status: int):
         return error_fragment(message, status)
     return make_response(render_template("error.html", message=message, status=status), status)
 
-
-__all__ = ["get_db", "render", "invalid", "back", "htmx", "flash"]

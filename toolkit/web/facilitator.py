@@ -1,5 +1,6 @@
 """The facilitator's pages: workshops, steps, results, adoption, actions and drafts."""
-from flask import Blueprint, Response, g, redirect, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask_babel import gettext
 
 from toolkit import action as actions
 from toolkit import agenda, participant, vote
@@ -35,6 +36,7 @@ def new_workshop():
             created = workshops.create(get_db(), g.facilitator["id"], request.form)
         except Invalid as error:
             return invalid(error, "facilitator/workshop_form.html", editing=None)
+        flash(gettext("Workshop created. Participants join with the code %(code)s.", code=created["code"]), "ok")
         return redirect(url_for(".workshop", code=created["code"]), 303)
     defaults = {"dots": 5, "language": "nl", "date": workshops.now()[:10]}
     return render("facilitator/workshop_form.html", form=defaults, editing=None)
@@ -50,6 +52,7 @@ def edit_workshop(code):
             workshops.update(get_db(), workshop["id"], request.form)
         except Invalid as error:
             return invalid(error, "facilitator/workshop_form.html", editing=workshop)
+        flash(gettext("The workshop's details are saved."), "ok")
         return redirect(url_for(".workshop", code=code), 303)
     return render("facilitator/workshop_form.html", form=workshop, editing=workshop)
 
@@ -70,7 +73,9 @@ def workshop(code):
 def change_step(code):
     """Move the whole room to another step."""
     workshop = _workshop(code)
-    workshops.set_step(get_db(), workshop["id"], request.form.get("step"))
+    step = request.form.get("step")
+    workshops.set_step(get_db(), workshop["id"], step)
+    flash(gettext("The room is now at: %(step)s.", step=gettext(workshops.STEP_LABELS[step])), "ok")
     return redirect(url_for(".workshop", code=code), 303)
 
 
@@ -84,9 +89,10 @@ def add_item(code):
     if not kinds:
         raise NotFound(step)
     try:
-        workshops.add_item(get_db(), workshop, request.form, kinds)
+        added = workshops.add_item(get_db(), workshop, request.form, kinds)
     except Invalid as error:
         return step_page(get_db(), workshop, step, facilitating=True, error=error)
+    flash(gettext("“%(title)s” was added.", title=added["title"]), "ok")
     return redirect(url_for(".workshop", code=code, step=step), 303)
 
 
@@ -123,9 +129,10 @@ def propose_action(code):
     """Add an action on the room's behalf."""
     workshop = _workshop(code)
     try:
-        actions.propose(get_db(), workshop, request.form)
+        proposed = actions.propose(get_db(), workshop, request.form)
     except Invalid as error:
         return step_page(get_db(), workshop, "actions", facilitating=True, error=error)
+    flash(gettext("The action “%(what)s” was added.", what=proposed["what"]), "ok")
     return redirect(url_for(".workshop", code=code, step="actions"), 303)
 
 
@@ -134,7 +141,9 @@ def propose_action(code):
 def delete_action(code, action_id):
     """Remove an action."""
     workshop = _workshop(code)
+    removed = actions.get(get_db(), workshop, action_id)
     actions.remove(get_db(), workshop, action_id)
+    flash(gettext("The action “%(what)s” was removed.", what=removed["what"]), "ok")
     return redirect(url_for(".workshop", code=code, step="actions"), 303)
 
 
@@ -144,7 +153,10 @@ def export(code):
     """Write the agenda as the next numbered draft and download it."""
     workshop = _workshop(code)
     draft = agenda.export_draft(get_db(), workshop)
-    return redirect(url_for(".draft", code=code, version=draft["version"]), 303)
+    # Back to the review page, which now offers the new draft: a second click never
+    # makes another draft under the old number.
+    flash(gettext("Draft %(version)d is ready to download.", version=draft["version"]), "ok")
+    return redirect(url_for(".workshop", code=code, step="review") + "#drafts-heading", 303)
 
 
 @bp.get("/workshops/<code>/drafts/<int:version>.docx")

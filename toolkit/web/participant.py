@@ -1,5 +1,5 @@
 """The participant's pages: joining with a code or link, and taking part in the current step."""
-from flask import Blueprint, g, redirect, request, session, url_for
+from flask import Blueprint, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
 
 from toolkit import action as actions
@@ -68,6 +68,7 @@ def join(code):
         identities[str(workshop["id"])] = joined["id"]
         session["participants"] = identities
         session.permanent = True  # a phone that closes its browser comes back as the same person
+        flash(gettext("Welcome! You have joined the workshop."), "ok")
         return redirect(url_for(".current_step", code=workshop["code"]), 303)
     return render("participant/join.html", workshop=workshop, form={})
 
@@ -130,9 +131,10 @@ def add_item(code):
         error = Invalid(N_("Adding items is not open now."))
         return step_page(db, workshop, workshop["step"], me=me, error=error)
     try:
-        workshops.add_item(db, workshop, request.form, kinds, participant_id=me["id"])
+        added = workshops.add_item(db, workshop, request.form, kinds, participant_id=me["id"])
     except Invalid as error:
         return step_page(db, workshop, workshop["step"], me=me, error=error)
+    flash(gettext("“%(title)s” was added.", title=added["title"]), "ok")
     return redirect(url_for(".current_step", code=workshop["code"]), 303)
 
 
@@ -144,7 +146,8 @@ def propose_action(code):
         raise NotFound(code)
     db = get_db()
     try:
-        actions.propose(db, workshop, request.form, participant_id=me["id"])
+        proposed = actions.propose(db, workshop, request.form, participant_id=me["id"])
     except Invalid as error:
         return step_page(db, workshop, workshop["step"], me=me, error=error)
+    flash(gettext("The action “%(what)s” was added.", what=proposed["what"]), "ok")
     return redirect(url_for(".current_step", code=workshop["code"]) + "#actions", 303)
