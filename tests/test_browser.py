@@ -110,6 +110,17 @@ def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
     for phone in phones:
         phone.wait_for_selector("h1:has-text('Drijfveren')", timeout=10000)
 
+    # Someone typing is not interrupted when the room moves on: a banner offers the way.
+    phones[1].fill("#f-title", "Half getypt")
+    facilitator.click("button:has-text('Knelpunten en succesfactoren →')")
+    phones[1].wait_for_selector("#step-banner a", timeout=10000)
+    assert phones[1].locator("#f-title").input_value() == "Half getypt"
+    phones[0].wait_for_selector("h1:has-text('Knelpunten')", timeout=10000)
+    facilitator.click("button:has-text('← Drijfveren')")
+    phones[0].wait_for_selector("h1:has-text('Drijfveren')", timeout=10000)
+    phones[1].fill("#f-title", "")
+    phones[1].reload()
+
     # Dots by keyboard and by tapping, with the budget of three enforced on screen.
     first = phones[0]
     first.locator("[id^=plus-]").first.focus()
@@ -119,7 +130,9 @@ def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
         first.locator("[id^=plus-]").nth(1).click()
         first.wait_for_timeout(300)
     first.wait_for_selector("#dots-left:has-text('nog 0 stippen')")
-    assert first.locator("[id^=plus-]").first.is_disabled()
+    assert first.locator("[id^=plus-]").nth(1).get_attribute("aria-disabled") == "true"
+    # Focus stays on the button pressed, through the swap, for keyboard users.
+    assert first.evaluate("document.activeElement.id").startswith("plus-")
     assert "stip" in first.locator("#messages").inner_text()
     assert _axe_serious(first) == []
     phones[1].locator("[id^=plus-]").first.click()

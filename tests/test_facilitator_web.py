@@ -239,3 +239,8 @@ def test_the_join_link_uses_the_address_phones_can_reach(app, facilitator, works
     app.config["PUBLIC_URL"] = "http://192.0.2.7:8000"
     page = facilitator.get(f"/facilitator/workshops/{workshop['code']}").get_data(as_text=True)
     assert f'href="http://192.0.2.7:8000/j/{workshop["code"]}"' in page
+
+
+def test_dates_are_stored_in_one_form(facilitator, db):
+    response = facilitator.post("/facilitator/workshops/new", {**WORKSHOP_FORM, "date": "20261201"})
+    assert workshops.by_code(db, response.location.rsplit("/", 1)[1])["date"] == "2026-12-01"

@@ -92,7 +92,7 @@ def test_dots_on_a_hidden_item_can_be_taken_back(app, db, workshop):
     workshops.set_hidden(db, workshop, driver["id"], True)
     page = browser.get(f"/w/{workshop['code']}").get_data(as_text=True)
     assert "uit de stemming gehaald" in page
-    assert f'id="plus-{driver["id"]}" class="dot-button" disabled' in page
+    assert f'id="plus-{driver["id"]}" class="dot-button" aria-disabled="true"' in page
     assert browser.post(url, {"dots": "3"}).status_code == 422
     assert browser.post(url, {"dots": "1"}).status_code == 303
     assert vote.tallies(db, workshop)[driver["id"]]["total"] == 1
@@ -157,7 +157,9 @@ def test_step_check_tells_the_page_to_follow_the_room(app, db, workshop):
     url = f"/w/{workshop['code']}/step?step=welcome"
     assert browser.get(url).status_code == 204
     _step(db, workshop, "drivers")
-    assert browser.get(url).headers["HX-Refresh"] == "true"
+    moved = browser.get(url)
+    assert moved.status_code == 200 and moved.headers["HX-Trigger"] == "room-moved"
+    assert "Drijfveren" in moved.get_data(as_text=True)
 
 
 def test_a_join_form_sent_twice_joins_once(app, db, workshop):

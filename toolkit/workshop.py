@@ -56,7 +56,8 @@ def check_details(form: dict) -> dict:
     """The workshop fields from a form, checked; raises Invalid for the first wrong one."""
     date = text(form.get("date"), "date", 10)
     try:
-        datetime.date.fromisoformat(date)
+        # Stored in one form, so that it sorts and reads the same whatever was typed.
+        date = datetime.date.fromisoformat(date).isoformat()
     except ValueError:
         raise Invalid(N_("Please enter a date as YYYY-MM-DD."), "date") from None
     return {

@@ -112,11 +112,15 @@ def set_dots(code, item_id):
 
 @bp.get("/w/<code>/step")
 def step_check(code):
-    """Tell a participant's page to reload when the room has moved to another step."""
+    """Tell a participant's page when the room has moved to another step."""
     workshop = _workshop(code)
     if request.args.get("step") == workshop["step"]:
         return "", 204
-    return "", 200, {"HX-Refresh": "true"}
+    # The page reloads itself (static/toolkit.js) unless someone is halfway through typing;
+    # then this banner lets them go when they are ready.
+    response = render("participant/_room_moved.html", workshop=workshop)
+    response.headers["HX-Trigger"] = "room-moved"
+    return response
 
 
 @bp.post("/w/<code>/items")
