@@ -142,14 +142,14 @@ def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
     facilitator.reload()
     row = facilitator.locator("tbody tr").first
     assert row.locator("td").nth(0).inner_text() == "1" and row.locator("td").nth(1).inner_text() == "1"
-    row.locator("button[id^=adopt-]").click()
-    facilitator.wait_for_selector("tbody tr >> nth=0 >> button[id^=adopt-][aria-pressed=true]")
+    row.locator("button[id^=adopted-]").click()
+    facilitator.wait_for_selector("tbody tr >> nth=0 >> button[id^=adopted-][aria-pressed=true]")
 
     # Recommendations: adopt one, then actions.
     facilitator.click("button:has-text('Knelpunten en succesfactoren →')")
     facilitator.click("button:has-text('Aanbevelingen →')")
-    facilitator.locator("tbody tr").first.locator("button[id^=adopt-]").click()
-    facilitator.wait_for_selector("tbody tr >> nth=0 >> button[id^=adopt-][aria-pressed=true]")
+    facilitator.locator("tbody tr").first.locator("button[id^=adopted-]").click()
+    facilitator.wait_for_selector("tbody tr >> nth=0 >> button[id^=adopted-][aria-pressed=true]")
     facilitator.click("button:has-text('Acties →')")
     phone = phones[1]
     phone.wait_for_selector("h1:has-text('Acties')", timeout=10000)

@@ -239,17 +239,21 @@ def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=Non
     return item(db, workshop, item_id, include_hidden=True)
 
 
-def set_hidden(db: Database, workshop: dict, item_id, hidden: bool) -> dict:
-    """Hide an item from the room (or show it again); its votes are kept."""
+def set_flag(db: Database, workshop: dict, item_id, flag: str, value: bool) -> dict:
+    """Set an item's hidden flag (out of the room's sight, votes kept) or adopted flag (in the agenda)."""
+    if flag not in ("hidden", "adopted"):
+        raise ValueError(flag)
     target = item(db, workshop, item_id, include_hidden=True)
     with writing(db):
-        db.execute("UPDATE items SET hidden = ? WHERE id = ?", [int(hidden), target["id"]])
+        db.execute(f"UPDATE items SET {flag} = ? WHERE id = ?", [int(value), target["id"]])
     return item(db, workshop, target["id"], include_hidden=True)
+
+
+def set_hidden(db: Database, workshop: dict, item_id, hidden: bool) -> dict:
+    """Hide an item from the room (or show it again); its votes are kept."""
+    return set_flag(db, workshop, item_id, "hidden", hidden)
 
 
 def set_adopted(db: Database, workshop: dict, item_id, adopted: bool) -> dict:
     """Adopt an item into the agenda, or take it out again."""
-    target = item(db, workshop, item_id, include_hidden=True)
-    with writing(db):
-        db.execute("UPDATE items SET adopted = ? WHERE id = ?", [int(adopted), target["id"]])
-    return item(db, workshop, target["id"], include_hidden=True)
+    return set_flag(db, workshop, item_id, "adopted", adopted)

@@ -105,21 +105,12 @@ def _item_row(workshop, changed):
     return redirect(url_for(".workshop", code=workshop["code"], step=step) + f"#item-{changed['id']}", 303)
 
 
-@bp.post("/workshops/<code>/items/<int:item_id>/hidden")
+@bp.post("/workshops/<code>/items/<int:item_id>/<any(hidden, adopted):flag>")
 @login_required
-def hide_item(code, item_id):
-    """Hide an item from the room, or show it again."""
+def flag_item(code, item_id, flag):
+    """Adopt an item into the agenda or hide it from the room, or undo either."""
     workshop = _workshop(code)
-    changed = workshops.set_hidden(get_db(), workshop, item_id, request.form.get("hidden") == "1")
-    return _item_row(workshop, changed)
-
-
-@bp.post("/workshops/<code>/items/<int:item_id>/adopted")
-@login_required
-def adopt_item(code, item_id):
-    """Adopt an item into the agenda, or take it out."""
-    workshop = _workshop(code)
-    changed = workshops.set_adopted(get_db(), workshop, item_id, request.form.get("adopted") == "1")
+    changed = workshops.set_flag(get_db(), workshop, item_id, flag, request.form.get(flag) == "1")
     return _item_row(workshop, changed)
 
 
