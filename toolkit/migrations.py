@@ -131,3 +131,83 @@ def m002_join_once(db: Database):
         CREATE UNIQUE INDEX participants_request ON participants(workshop_id, request_token);
         """,
     )
+
+
+@migrations()
+def m003_live_room(db: Database):
+    """Per-step facilitation, comments, merges, rejoining, and a revision every change bumps."""
+    _run(
+        db,
+        """
+        ALTER TABLE workshops ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE step_settings (
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            step TEXT NOT NULL,
+            locked INTEGER NOT NULL DEFAULT 0,
+            revealed INTEGER NOT NULL DEFAULT 0,
+            named_votes INTEGER NOT NULL DEFAULT 0,
+            method TEXT NOT NULL DEFAULT 'dots' CHECK (method IN ('dots', 'points')),
+            cap INTEGER,
+            timer_ends_at TEXT,
+            PRIMARY KEY (workshop_id, step)
+        );
+        CREATE TABLE step_done (
+            participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+            step TEXT NOT NULL,
+            done_at TEXT NOT NULL,
+            PRIMARY KEY (participant_id, step)
+        );
+        CREATE TABLE comments (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            participant_id INTEGER REFERENCES participants(id) ON DELETE SET NULL,
+            body TEXT NOT NULL,
+            hidden INTEGER NOT NULL DEFAULT 0,
+            request_token TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX comments_item ON comments(item_id);
+        CREATE UNIQUE INDEX comments_request ON comments(workshop_id, request_token);
+        ALTER TABLE items ADD COLUMN merged_into INTEGER REFERENCES items(id);
+        ALTER TABLE items ADD COLUMN on_behalf INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE participants ADD COLUMN rejoin_code TEXT;
+        ALTER TABLE participants ADD COLUMN last_seen TEXT;
+        ALTER TABLE participants ADD COLUMN on_behalf INTEGER NOT NULL DEFAULT 0;
+        CREATE UNIQUE INDEX participants_rejoin ON participants(workshop_id, rejoin_code)
+        """,
+    )
+    # Every change a screen shows bumps its workshop's revision, whatever code path made it,
+    # so an idle screen asks one cheap question: has the revision moved?
+    bump = "UPDATE workshops SET revision = revision + 1 WHERE id = {workshop};"
+    by_row = {
+        "items": "NEW.workshop_id", "actions": "NEW.workshop_id", "comments": "NEW.workshop_id",
+        "step_settings": "NEW.workshop_id", "participants": "NEW.workshop_id",
+    }
+    for table, workshop in by_row.items():
+        old = workshop.replace("NEW.", "OLD.")
+        db.execute(f"CREATE TRIGGER {table}_insert_bumps AFTER INSERT ON {table} BEGIN "
+                   + bump.format(workshop=workshop) + " END")
+        db.execute(f"CREATE TRIGGER {table}_delete_bumps AFTER DELETE ON {table} BEGIN "
+                   + bump.format(workshop=old) + " END")
+    for table, columns in {
+        "items": "title, explanation, hidden, adopted, merged_into, kind",
+        "actions": "what, lead, partners, timeline, resources, indicator, recommendation_id",
+        "comments": "body, hidden",
+        "step_settings": "locked, revealed, named_votes, method, cap, timer_ends_at",
+        # last_seen is left out: a poll that marks someone present is not a change to show.
+        "participants": "name, organisation, stakeholder_group",
+    }.items():
+        db.execute(f"CREATE TRIGGER {table}_update_bumps AFTER UPDATE OF {columns} ON {table} BEGIN "
+                   + bump.format(workshop="NEW.workshop_id") + " END")
+    through_participant = "(SELECT workshop_id FROM participants WHERE id = {row}.participant_id)"
+    for table in ("votes", "step_done"):
+        db.execute(f"CREATE TRIGGER {table}_insert_bumps AFTER INSERT ON {table} BEGIN "
+                   + bump.format(workshop=through_participant.format(row="NEW")) + " END")
+        db.execute(f"CREATE TRIGGER {table}_delete_bumps AFTER DELETE ON {table} BEGIN "
+                   + bump.format(workshop=through_participant.format(row="OLD")) + " END")
+    db.execute("CREATE TRIGGER votes_update_bumps AFTER UPDATE OF dots ON votes BEGIN "
+               + bump.format(workshop=through_participant.format(row="NEW")) + " END")
+    db.execute("CREATE TRIGGER workshops_update_bumps AFTER UPDATE OF step, title, region, sector, "
+               "date, language, dots, anonymous ON workshops BEGIN "
+               + bump.format(workshop="NEW.id") + " END")
