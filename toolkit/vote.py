@@ -1,6 +1,7 @@
 """Dot voting: a participant's dots per item within the step's budget, and the tallies."""
 from sqlite_utils import Database
 
+from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import N_
@@ -40,15 +41,18 @@ def set_dots(db: Database, workshop: dict, participant_id: int, item_id, dots) -
     Setting a number rather than adding one makes a retried or doubled request harmless.
     """
     target = workshops.item(db, workshop, item_id, include_hidden=True)
-    dots = integer(dots, "dots", 0, 1000)
+    dots = integer(dots, "dots", 0, steps.POINTS)
     with writing(db):
         # Inside the IMMEDIATE transaction nobody else can spend this participant's dots,
-        # and the step and budget read here are the ones in force.
-        step, budget = db.execute(
-            "SELECT step, dots FROM workshops WHERE id = ?", [workshop["id"]]
-        ).fetchone()
+        # and the step, lock, method and budget read here are the ones in force.
+        current_workshop = workshops.get(db, workshop["id"])
+        step = current_workshop["step"]
         if workshops.KIND_STEP.get(target["kind"]) != step:
             raise Invalid(N_("Voting on this item is not open now."), "dots")
+        rules = steps.settings(db, current_workshop, step)
+        if rules["locked"]:
+            raise Invalid(N_("The facilitator has locked this step."), "dots")
+        budget = rules["budget"]
         current = db.execute(
             "SELECT dots FROM votes WHERE participant_id = ? AND item_id = ?",
             [participant_id, target["id"]],
@@ -59,9 +63,14 @@ def set_dots(db: Database, workshop: dict, participant_id: int, item_id, dots) -
             raise Invalid(N_("The facilitator has taken this item out of the vote."), "dots")
         others = dots_used(db, workshop, participant_id, step) - current
         if dots > current and others + dots > budget:
+            if rules["method"] == "points":
+                raise Invalid(N_("That is more than the %(budget)d points you have. Take points "
+                                 "from another item first."), "dots", budget=budget)
             raise Invalid(
                 N_("You have no dots left. Take a dot back from another item first."), "dots"
             )
+        if dots > current and rules["cap"] and dots > rules["cap"]:
+            raise Invalid(N_("At most %(cap)d per item in this step."), "dots", cap=rules["cap"])
         if dots == 0:
             db.execute(
                 "DELETE FROM votes WHERE participant_id = ? AND item_id = ?",
