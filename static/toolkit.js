@@ -9,3 +9,18 @@ document.addEventListener("room-moved", function () {
     window.location.reload();
   }
 });
+
+// Count down every step timer on the page between the server's updates.
+(function () {
+  function show(element) {
+    if (!element.dataset.endsAt) {
+      element.dataset.endsAt = String(Date.now() + Number(element.dataset.secondsLeft) * 1000);
+    }
+    var left = Math.max(0, Math.round((Number(element.dataset.endsAt) - Date.now()) / 1000));
+    var seconds = left % 60;
+    element.textContent = Math.floor(left / 60) + ":" + (seconds < 10 ? "0" : "") + seconds;
+  }
+  setInterval(function () {
+    document.querySelectorAll("time[data-seconds-left]").forEach(show);
+  }, 1000);
+})();

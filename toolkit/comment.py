@@ -3,7 +3,8 @@ from sqlite_utils import Database
 
 from toolkit import workshop as workshops
 from toolkit.db import insert_once, writing
-from toolkit.validation import NotFound, row_id, text
+from toolkit.i18n import N_
+from toolkit.validation import Invalid, NotFound, row_id, text
 
 MAX_BODY = 1000
 
@@ -31,6 +32,8 @@ def add(db: Database, workshop: dict, item_id, form: dict, participant_id=None) 
     with writing(db):
         # Checked inside the write, so an item hidden or merged a moment ago takes no comment.
         target = workshops.item(db, workshop, item_id)
+        if participant_id is not None and workshops.is_locked(db, workshop, workshops.KIND_STEP[target["kind"]]):
+            raise Invalid(N_("The facilitator has locked this step."), "body")
         comment_id = insert_once(
             db, "comments",
             {"workshop_id": workshop["id"], "item_id": target["id"], "participant_id": participant_id,

@@ -1,10 +1,14 @@
 """Participants: joining a workshop without an account, and who is in the room."""
+import secrets
+
 from sqlite_utils import Database
 
-from toolkit.db import insert_once
+from toolkit.db import insert_once, writing
 from toolkit.i18n import N_
 from toolkit.validation import NotFound, choice, row_id, text
-from toolkit.workshop import MAX_SHORT, now
+from toolkit.workshop import CODE_ALPHABET, MAX_SHORT, normalise_code, now
+
+REJOIN_LENGTH = 10
 
 GROUPS = (
     ("companies", N_("Companies")),
@@ -17,8 +21,8 @@ GROUP_KEYS = tuple(key for key, _ in GROUPS)
 GROUP_LABELS = dict(GROUPS)
 
 
-def join(db: Database, workshop: dict, form: dict) -> dict:
-    """Add a participant to the workshop from the join form; returns the participant."""
+def join(db: Database, workshop: dict, form: dict, on_behalf=False) -> dict:
+    """Add a participant from the join form (on_behalf: entered by the facilitator for someone without a device)."""
     if workshop["anonymous"]:
         name = None
     else:
@@ -29,10 +33,31 @@ def join(db: Database, workshop: dict, form: dict) -> dict:
     participant_id = insert_once(
         db, "participants",
         {"workshop_id": workshop["id"], "name": name, "organisation": organisation,
-         "stakeholder_group": group, "joined_at": now()},
+         "stakeholder_group": group, "on_behalf": int(on_behalf), "joined_at": now()},
         token,
     )
+    with writing(db):
+        # A personal code to continue on another device; made once, kept on a resent form.
+        db.execute("UPDATE participants SET rejoin_code = ? WHERE id = ? AND rejoin_code IS NULL",
+                   [new_rejoin_code(), participant_id])
     return get(db, workshop, participant_id)
+
+
+def new_rejoin_code() -> str:
+    """A personal code: 10 characters without look-alikes, about 50 bits."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(REJOIN_LENGTH))
+
+
+def by_rejoin_code(db: Database, workshop: dict, code) -> dict:
+    """The participant of this workshop whose personal code this is (as typed), or NotFound."""
+    typed = normalise_code(code)
+    if len(typed) != REJOIN_LENGTH:
+        raise NotFound(code)
+    rows = list(db.query("SELECT * FROM participants WHERE workshop_id = ? AND rejoin_code = ?",
+                         [workshop["id"], typed]))
+    if not rows:
+        raise NotFound(code)
+    return rows[0]
 
 
 def get(db: Database, workshop: dict, participant_id) -> dict:

@@ -109,3 +109,15 @@ def tallies(db: Database, workshop: dict) -> dict:
 def empty_tally() -> dict:
     """The tally of an item nobody voted for."""
     return {"total": 0, "voters": 0, "by_group": dict.fromkeys(GROUP_KEYS, 0)}
+
+
+def voter_names(db: Database, workshop: dict) -> dict:
+    """Per item id, the names of those who voted for it and how many dots each gave."""
+    names = {}
+    for row in db.query(
+        """SELECT v.item_id, p.name, v.dots FROM votes v JOIN participants p ON p.id = v.participant_id
+           WHERE p.workshop_id = ? ORDER BY p.name""",
+        [workshop["id"]],
+    ):
+        names.setdefault(row["item_id"], []).append({"name": row["name"], "dots": row["dots"]})
+    return names

@@ -190,6 +190,8 @@ def _item_row(row: dict, lang: str) -> dict:
         "hidden": bool(row["hidden"]),
         "adopted": bool(row["adopted"]),
         "added_by": row["added_by"],
+        "merged_into": row["merged_into"],
+        "on_behalf": bool(row["on_behalf"]),
     }
 
 
@@ -227,16 +229,27 @@ def item(db: Database, workshop: dict, item_id, include_hidden=False) -> dict:
 def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=None) -> dict:
     """Add the room's own item of one of kinds; a retried form with the same token adds nothing."""
     kind = choice(form.get("kind") or kinds[0], "kind", kinds)
+    if participant_id is not None and is_locked(db, workshop, KIND_STEP[kind]):
+        raise Invalid(N_("The facilitator has locked this step."), "title")
     title = text(form.get("title"), "title", MAX_TITLE)
     explanation = text(form.get("explanation"), "explanation", MAX_EXPLANATION, required=False)
     token = text(form.get("request_token"), "request_token", 64, required=False) or None
+    on_behalf = participant_id is not None and bool(db.execute(
+        "SELECT on_behalf FROM participants WHERE id = ?", [participant_id]).fetchone()[0])
     item_id = insert_once(
         db, "items",
         {"workshop_id": workshop["id"], "kind": kind, "title": title, "explanation": explanation,
-         "added_by": participant_id, "created_at": now()},
+         "added_by": participant_id, "on_behalf": int(on_behalf), "created_at": now()},
         token,
     )
     return item(db, workshop, item_id, include_hidden=True)
+
+
+def is_locked(db: Database, workshop: dict, step: str) -> bool:
+    """Whether the facilitator locked step: no more votes, items or comments from the room."""
+    row = db.execute("SELECT locked FROM step_settings WHERE workshop_id = ? AND step = ?",
+                     [workshop["id"], step]).fetchone()
+    return bool(row and row[0])
 
 
 def set_flag(db: Database, workshop: dict, item_id, flag: str, value: bool) -> dict:

@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from toolkit import db as database
 from toolkit.catalogue import KINDS
+from toolkit.consensus import VERDICTS
+from toolkit.step import METHODS
 from toolkit.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
 from toolkit.participant import GROUP_LABELS, GROUPS
 from toolkit.validation import Invalid, NotFound
@@ -50,6 +52,15 @@ def language() -> str:
     if workshop:
         return workshop["language"]
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def become(workshop: dict, participant: dict) -> None:
+    """Make this browser that participant in that workshop (one identity per workshop)."""
+    identities = session.get("participants")
+    identities = dict(identities) if isinstance(identities, dict) else {}
+    identities[str(workshop["id"])] = participant["id"]
+    session["participants"] = identities
+    session.permanent = True  # a phone that closes its browser comes back as the same person
 
 
 def request_token() -> str:
@@ -106,7 +117,7 @@ def back(default_endpoint: str, **values):
 
 def init_web(app: Flask) -> None:
     """Wire the request-scoped pieces and the blueprints into app."""
-    from toolkit.web import auth, facilitator, participant
+    from toolkit.web import auth, facilitator, participant, presenter
 
     app.teardown_appcontext(_close_db)
     babel.init_app(app, locale_selector=language)
@@ -116,6 +127,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(facilitator.bp)
     app.register_blueprint(participant.bp)
+    app.register_blueprint(presenter.bp)
 
     @app.context_processor
     def globals_for_templates():
@@ -127,6 +139,8 @@ def init_web(app: Flask) -> None:
             "groups": GROUPS,
             "group_labels": GROUP_LABELS,
             "kind_labels": KINDS,
+            "verdicts": VERDICTS,
+            "methods": METHODS,
             "request_token": request_token,
             "join_link": join_link,
         }

@@ -3,10 +3,11 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext
 
 from toolkit import action as actions
-from toolkit import agenda, participant, vote
+from toolkit import agenda, comment, merge, participant
+from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import get_db, htmx, invalid, render
+from toolkit.web import become, get_db, htmx, invalid, render
 from toolkit.web.auth import login_required
 from toolkit.web.views import step_page
 
@@ -79,6 +80,76 @@ def change_step(code):
     return redirect(url_for(".workshop", code=code), 303)
 
 
+@bp.get("/workshops/<code>/live")
+@login_required
+def live(code):
+    """What changed since the page's revision: nothing (204), or the page's changing parts."""
+    workshop = _workshop(code)
+    if request.args.get("rev") == str(workshop["revision"]):
+        return "", 204
+    shown = request.args.get("step")
+    if shown not in workshops.STEP_KEYS:
+        shown = workshop["step"]
+    return step_page(get_db(), workshop, shown, facilitating=True, fragment="facilitator/_live.html")
+
+
+@bp.post("/workshops/<code>/steps/<step>")
+@login_required
+def control_step(code, step):
+    """Lock or open a step, reveal or hide its results, set its method, start or stop its timer."""
+    workshop = _workshop(code)
+    db = get_db()
+    if step not in workshops.STEP_KEYS:
+        raise NotFound(step)
+    change = request.form.get("change")
+    try:
+        if change in ("lock", "open"):
+            steps.set_locked(db, workshop, step, change == "lock")
+        elif change in ("reveal", "hide"):
+            steps.set_revealed(db, workshop, step, change == "reveal")
+        elif change == "timer":
+            steps.start_timer(db, workshop, step, request.form.get("minutes"))
+        elif change == "stop-timer":
+            steps.stop_timer(db, workshop, step)
+        elif change == "configure":
+            steps.configure(db, workshop, step, request.form)
+        else:
+            raise NotFound(change)
+    except Invalid as error:
+        return step_page(db, workshop, step, facilitating=True, error=error)
+    return redirect(url_for(".workshop", code=code, step=step) + "#controls", 303)
+
+
+@bp.post("/workshops/<code>/participants")
+@login_required
+def add_participant(code):
+    """Add someone without a device, for whom the facilitator will vote and add items."""
+    workshop = _workshop(code)
+    db = get_db()
+    try:
+        added = participant.join(db, workshop, request.form, on_behalf=True)
+    except Invalid as error:
+        return invalid(error, "facilitator/participants.html", workshop=workshop,
+                       people=participant.in_room(db, workshop), counts=participant.count_by_group(db, workshop),
+                       connected=steps.connected(db, workshop))
+    flash(gettext("%(who)s was added. Use “Take part as” to vote on their behalf.",
+                  who=added["name"] or added["organisation"]), "ok")
+    return redirect(url_for(".participants", code=code), 303)
+
+
+@bp.post("/workshops/<code>/participants/<int:participant_id>/act")
+@login_required
+def act_for(code, participant_id):
+    """Take part as someone without a device, in this browser; their votes stay marked as such."""
+    workshop = _workshop(code)
+    person = participant.get(get_db(), workshop, participant_id)
+    if not person["on_behalf"]:
+        # Only people the facilitator added themselves: never take over a participant's own voice.
+        raise NotFound(participant_id)
+    become(workshop, person)
+    return redirect(url_for("participant.current_step", code=code), 303)
+
+
 @bp.post("/workshops/<code>/items")
 @login_required
 def add_item(code):
@@ -97,11 +168,10 @@ def add_item(code):
 
 
 def _item_row(workshop, changed):
-    """The changed item's row in the results table, or the page it sits on."""
-    tally = vote.tallies(get_db(), workshop).get(changed["id"], vote.empty_tally())
+    """The results table with the changed item, or the page it sits on."""
     step = workshops.KIND_STEP[changed["kind"]]
     if htmx:
-        return render("facilitator/_result_row.html", workshop=workshop, item=changed, tally=tally)
+        return step_page(get_db(), workshop, step, facilitating=True, fragment="facilitator/_results.html")
     return redirect(url_for(".workshop", code=workshop["code"], step=step) + f"#item-{changed['id']}", 303)
 
 
@@ -112,6 +182,49 @@ def flag_item(code, item_id, flag):
     workshop = _workshop(code)
     changed = workshops.set_flag(get_db(), workshop, item_id, flag, request.form.get(flag) == "1")
     return _item_row(workshop, changed)
+
+
+@bp.post("/workshops/<code>/comments/<int:comment_id>/hidden")
+@login_required
+def hide_comment(code, comment_id):
+    """Hide a comment from the room, or show it again."""
+    workshop = _workshop(code)
+    changed = comment.set_hidden(get_db(), workshop, comment_id, request.form.get("hidden") == "1")
+    item = workshops.item(get_db(), workshop, changed["item_id"], include_hidden=True)
+    return redirect(url_for(".workshop", code=code, step=workshops.KIND_STEP[item["kind"]]) + "#results", 303)
+
+
+@bp.post("/workshops/<code>/merge")
+@login_required
+def merge_items(code):
+    """Merge a duplicate into another item; its supporters and comments move along."""
+    workshop = _workshop(code)
+    db = get_db()
+    step = request.form.get("step", workshop["step"])
+    try:
+        target = merge.merge(db, workshop, request.form.get("source_id"), request.form.get("target_id"))
+    except Invalid as error:
+        return step_page(db, workshop, step if step in workshops.STEP_KEYS else workshop["step"],
+                         facilitating=True, error=error)
+    flash(gettext("Merged into “%(title)s”.", title=target["title"]), "ok")
+    return redirect(url_for(".workshop", code=code, step=workshops.KIND_STEP[target["kind"]]) + "#results", 303)
+
+
+@bp.route("/workshops/<code>/items/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(code, item_id):
+    """Edit the wording of an item the room added."""
+    workshop = _workshop(code)
+    db = get_db()
+    found = workshops.item(db, workshop, item_id, include_hidden=True)
+    if request.method == "POST":
+        try:
+            found = merge.edit(db, workshop, item_id, request.form)
+        except Invalid as error:
+            return invalid(error, "facilitator/edit_item.html", workshop=workshop, item=found)
+        flash(gettext("“%(title)s” was saved.", title=found["title"]), "ok")
+        return redirect(url_for(".workshop", code=code, step=workshops.KIND_STEP[found["kind"]]) + "#results", 303)
+    return render("facilitator/edit_item.html", workshop=workshop, item=found, form=found)
 
 
 @bp.post("/workshops/<code>/actions")
@@ -171,5 +284,5 @@ def participants(code):
     workshop = _workshop(code)
     db = get_db()
     return render("facilitator/participants.html", workshop=workshop,
-                  people=participant.in_room(db, workshop),
-                  counts=participant.count_by_group(db, workshop))
+                  people=participant.in_room(db, workshop), form={},
+                  counts=participant.count_by_group(db, workshop), connected=steps.connected(db, workshop))

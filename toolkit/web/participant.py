@@ -3,12 +3,14 @@ from flask import Blueprint, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
 
 from toolkit import action as actions
+from toolkit import comment
 from toolkit import participant as participants
+from toolkit import step as steps
 from toolkit import vote
 from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import get_db, htmx, invalid, render
+from toolkit.web import become, get_db, htmx, invalid, render
 from toolkit.web.views import step_page
 
 bp = Blueprint("participant", __name__)
@@ -63,11 +65,7 @@ def join(code):
             joined = participants.join(get_db(), workshop, request.form)
         except Invalid as error:
             return invalid(error, "participant/join.html", workshop=workshop)
-        identities = session.get("participants")
-        identities = dict(identities) if isinstance(identities, dict) else {}
-        identities[str(workshop["id"])] = joined["id"]
-        session["participants"] = identities
-        session.permanent = True  # a phone that closes its browser comes back as the same person
+        become(workshop, joined)
         flash(gettext("Welcome! You have joined the workshop."), "ok")
         return redirect(url_for(".current_step", code=workshop["code"]), 303)
     return render("participant/join.html", workshop=workshop, form={})
@@ -110,17 +108,63 @@ def set_dots(code, item_id):
     return redirect(url_for(".current_step", code=workshop["code"]) + f"#item-{item_id}", 303)
 
 
-@bp.get("/w/<code>/step")
-def step_check(code):
-    """Tell a participant's page when the room has moved to another step."""
-    workshop = _workshop(code)
-    if request.args.get("step") == workshop["step"]:
+@bp.get("/w/<code>/live")
+def live(code):
+    """What changed since the page's revision: nothing (204), or the page's changing parts."""
+    workshop, me = _joined(code)
+    if me is None:
+        raise NotFound(code)
+    db = get_db()
+    steps.mark_seen(db, me)
+    if request.args.get("rev") == str(workshop["revision"]):
         return "", 204
-    # The page reloads itself (static/toolkit.js) unless someone is halfway through typing;
-    # then this banner lets them go when they are ready.
-    response = render("participant/_room_moved.html", workshop=workshop)
-    response.headers["HX-Trigger"] = "room-moved"
-    return response
+    page_step = request.args.get("step")
+    if page_step != workshop["step"]:
+        # The page reloads itself (static/toolkit.js) unless someone is halfway through
+        # typing; then this banner lets them go when they are ready.
+        response = render("participant/_room_moved.html", workshop=workshop, step=page_step,
+                          facilitating=False)
+        response.headers["HX-Trigger"] = "room-moved"
+        return response
+    return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_live.html")
+
+
+@bp.post("/w/<code>/done")
+def set_done(code):
+    """Say one has finished the current step, or take that back."""
+    workshop, me = _joined(code)
+    if me is None:
+        raise NotFound(code)
+    db = get_db()
+    steps.set_done(db, workshop, me["id"], workshop["step"], request.form.get("done") == "1")
+    if htmx:
+        return step_page(db, workshop, workshop["step"], me=me, fragment="shared/_step_status.html")
+    return redirect(url_for(".current_step", code=workshop["code"]), 303)
+
+
+@bp.get("/r/<code>/<rejoin>")
+def rejoin_link(code, rejoin):
+    """Continue as oneself on another device, from one's personal link."""
+    workshop = _workshop(code)
+    become(workshop, participants.by_rejoin_code(get_db(), workshop, rejoin))
+    flash(gettext("Welcome back! You continue where you left off."), "ok")
+    return redirect(url_for(".current_step", code=workshop["code"]), 303)
+
+
+@bp.post("/j/<code>/rejoin")
+def rejoin_with_code(code):
+    """Continue as oneself on another device, with one's personal code."""
+    workshop = _workshop(code)
+    try:
+        found = participants.by_rejoin_code(get_db(), workshop, request.form.get("rejoin_code"))
+    except NotFound:
+        return render("participant/join.html", status=404, workshop=workshop,
+                      form={"rejoin_code": request.form.get("rejoin_code", "")[:20]},
+                      error=gettext("This personal code is not known in this workshop."),
+                      error_field="rejoin_code")
+    become(workshop, found)
+    flash(gettext("Welcome back! You continue where you left off."), "ok")
+    return redirect(url_for(".current_step", code=workshop["code"]), 303)
 
 
 @bp.post("/w/<code>/items")
@@ -140,6 +184,24 @@ def add_item(code):
         return step_page(db, workshop, workshop["step"], me=me, error=error)
     flash(gettext("“%(title)s” was added.", title=added["title"]), "ok")
     return redirect(url_for(".current_step", code=workshop["code"]), 303)
+
+
+@bp.post("/w/<code>/items/<int:item_id>/comments")
+def add_comment(code, item_id):
+    """Comment on an item of the current step."""
+    workshop, me = _joined(code)
+    if me is None:
+        raise NotFound(code)
+    db = get_db()
+    try:
+        comment.add(db, workshop, item_id, request.form, participant_id=me["id"])
+    except Invalid as error:
+        return step_page(db, workshop, workshop["step"], me=me, error=error)
+    if htmx:
+        return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_vote_area.html",
+                         announcement=gettext("Your comment was added."))
+    flash(gettext("Your comment was added."), "ok")
+    return redirect(url_for(".current_step", code=workshop["code"]) + f"#item-{item_id}", 303)
 
 
 @bp.post("/w/<code>/actions")

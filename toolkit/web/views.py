@@ -3,7 +3,8 @@ from flask import request
 from flask_babel import gettext
 
 from toolkit import action as actions
-from toolkit import agenda, catalogue, participant, vote
+from toolkit import agenda, catalogue, comment, consensus, participant, vote
+from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.web import error_fragment, htmx, language, render
 
@@ -19,8 +20,14 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         "me": me,
         "before_after": workshops.neighbour_steps(step),
         "counts": participant.count_by_group(db, workshop),
+        "rules": steps.settings(db, workshop, step),
+        "done": steps.done(db, workshop, step),
         "form": {},
     }
+    context["seconds_left"] = steps.seconds_left(context["rules"])
+    if facilitating:
+        context["connected"] = steps.connected(db, workshop)
+        context["people"] = participant.in_room(db, workshop)
     if error is not None:
         message = gettext(error.message, **error.params)
         if htmx:
@@ -34,14 +41,20 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
     if kinds:
         context["kinds"] = kinds
         listed = workshops.items(db, workshop, kinds=kinds, include_hidden=True, lang=lang)
-        context["tallies"] = vote.tallies(db, workshop)
         context["empty_tally"] = vote.empty_tally()
+        context["comments"] = comment.for_items(db, workshop, include_hidden=facilitating)
         context["items"] = listed
+        # Results stay hidden from the room until the facilitator reveals them: nobody follows the crowd.
+        if facilitating or context["rules"]["revealed"]:
+            context["tallies"] = vote.tallies(db, workshop)
+            context["support"] = consensus.support(db, workshop, step)
+            if context["rules"]["named_votes"] and not workshop["anonymous"]:
+                context["voter_names"] = vote.voter_names(db, workshop)
         if me is not None:
             mine = context["mine"] = vote.my_dots(db, me["id"])
             # A participant sees hidden items only while they still have dots on them to take back.
             context["items"] = [i for i in listed if not i["hidden"] or mine.get(i["id"])]
-            context["left"] = workshop["dots"] - vote.dots_used(db, workshop, me["id"], step)
+            context["left"] = context["rules"]["budget"] - vote.dots_used(db, workshop, me["id"], step)
     if step in ("actions", "review"):
         context["recommendations"] = actions.adopted_recommendations(db, workshop, lang=lang)
         context["actions"] = actions.for_workshop(db, workshop)
