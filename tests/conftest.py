@@ -1,5 +1,12 @@
 """Fixtures: an app over a throwaway database with the study loaded, and people to act in it."""
+import os
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 
@@ -99,3 +106,74 @@ def join(app, workshop, group="companies", name="Pat", organisation="Acme"):
     with browser.client.session_transaction() as session:
         browser.participant_id = session["participants"][str(workshop["id"])]
     return browser
+
+
+# Browser tests: the real server and the system Chromium, shared by every browser test module.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_PASSWORD = "browser test password"
+
+
+def free_port():
+    """A loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_database(tmp_path_factory):
+    """The folder of a fresh database with the study and one facilitator account (fa@example.org)."""
+    folder = tmp_path_factory.mktemp("served")
+    db = connect(folder / "b.db")
+    migrate(db)
+    catalogue.load(db)
+    facilitators.create(db, "fa@example.org", "Fa", BROWSER_PASSWORD)
+    db.close()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(served_database):
+    """`toolkit serve` on that database; its base URL."""
+    port = free_port()
+    env = {**os.environ, "TOOLKIT_INSTANCE": str(served_database / "i"),
+           "TOOLKIT_DATABASE": str(served_database / "b.db")}
+    process = subprocess.Popen([sys.executable, "-c", "from toolkit.cli import main; main()", "serve",
+                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless system Chromium; in CI a missing browser fails instead of skipping."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield launched
+        launched.close()
+
+
+def axe_serious(page):
+    """The ids of serious and critical accessibility violations axe-core finds on page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+

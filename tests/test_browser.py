@@ -1,79 +1,11 @@
 """A whole workshop in real Chromium against the real server: facilitator and participants side by side."""
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
-
-from toolkit import catalogue
-from toolkit import facilitator as facilitators
-from toolkit.db import connect, migrate
+from conftest import BROWSER_PASSWORD as PASSWORD
+from conftest import axe_serious as _axe_serious
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "browser test password"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`toolkit serve` on a fresh database with one facilitator account."""
-    folder = tmp_path_factory.mktemp("served")
-    db = connect(folder / "b.db")
-    migrate(db)
-    catalogue.load(db)
-    facilitators.create(db, "fa@example.org", "Fa", PASSWORD)
-    db.close()
-    port = _free_port()
-    env = {**os.environ, "TOOLKIT_INSTANCE": str(folder / "i"), "TOOLKIT_DATABASE": str(folder / "b.db")}
-    process = subprocess.Popen([sys.executable, "-c", "from toolkit.cli import main; main()", "serve",
-                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Headless system Chromium; in CI a missing browser fails instead of skipping."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield launched
-        launched.close()
-
-
-def _axe_serious(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-
-
 def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
     facilitator = chromium.new_context(locale="nl-NL").new_page()
     facilitator.goto(server + "/login")
