@@ -141,3 +141,34 @@ def test_live_room(server, served_database, chromium):
     ann.wait_for_timeout(3000)
     ann.context.set_offline(False)
     ann.wait_for_selector(f"#item-{drivers[1]['id']} .result:has-text('Total: 1')", timeout=SOON + 2000)
+
+
+def test_every_page_passes_axe(server, served_database, chromium):
+    db = connect(served_database / "b.db")
+    account = facilitators.authenticate(db, "fa@example.org", BROWSER_PASSWORD)
+    made = workshops.create(db, account["id"], {**FORM, "language": "nl"})
+    code = made["code"]
+    visitor = chromium.new_context(locale="nl-NL").new_page()
+    for path in ("/", "/login", f"/j/{code}", "/no-such-page", "/setup/not-a-token"):
+        visitor.goto(server + path)
+        assert axe_serious(visitor) == [], path
+    person = _participant(chromium, server, code, "Dirk", "workers")
+    host = _facilitator(chromium, server)
+    for path in ("/facilitator/", "/facilitator/workshops/new", f"/facilitator/workshops/{code}/edit",
+                 f"/facilitator/workshops/{code}/participants", f"/facilitator/workshops/{code}/present"):
+        host.goto(server + path)
+        assert axe_serious(host) == [], path
+    for key in workshops.STEP_KEYS:
+        workshops.set_step(db, made["id"], key)
+        host.goto(f"{server}/facilitator/workshops/{code}?step={key}")
+        assert axe_serious(host) == [], key
+        person.goto(f"{server}/w/{code}")
+        assert axe_serious(person) == [], key
+        if key == "drivers":
+            person.fill("#f-title", "Eigen punt")
+            person.click("#add-item-heading ~ form button.primary")
+            own = workshops.items(db, made, kinds=("driver",))[-1]
+            host.goto(f"{server}/facilitator/workshops/{code}/items/{own['id']}/edit")
+            assert axe_serious(host) == [], "edit item"
+        host.goto(f"{server}/facilitator/workshops/{code}/present")
+        assert axe_serious(host) == [], f"present {key}"
