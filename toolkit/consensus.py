@@ -7,8 +7,8 @@ from toolkit.participant import GROUP_KEYS
 
 VERDICTS = {
     "agree": N_("The groups agree"),
-    "differ": N_("The groups differ"),
-    "diverge": N_("The groups diverge"),
+    "differ": N_("The groups differ somewhat"),
+    "diverge": N_("The groups differ strongly"),
     "too_few": N_("Too few groups voted to compare"),
 }
 # Support is the share of a group's voters who put anything on the item; groups whose
