@@ -71,10 +71,12 @@ def join(code):
     return render("participant/join.html", workshop=workshop, form={})
 
 
-def _joined(code):
-    """The workshop and this browser's participant in it (None if it has not joined)."""
+def _joined(code, required=False):
+    """The workshop and this browser's participant in it; None, or NotFound if required, when not joined."""
     workshop = _workshop(code)
     me = _me(workshop)
+    if me is None and required:
+        raise NotFound(code)
     return workshop, me
 
 
@@ -90,9 +92,7 @@ def current_step(code):
 @bp.post("/w/<code>/items/<int:item_id>/dots")
 def set_dots(code, item_id):
     """Put a number of one's dots on an item."""
-    workshop, me = _joined(code)
-    if me is None:
-        raise NotFound(code)
+    workshop, me = _joined(code, required=True)
     db = get_db()
     try:
         result = vote.set_dots(db, workshop, me["id"], item_id, request.form.get("dots"))
@@ -111,9 +111,7 @@ def set_dots(code, item_id):
 @bp.get("/w/<code>/live")
 def live(code):
     """What changed since the page's revision: nothing (204), or the page's changing parts."""
-    workshop, me = _joined(code)
-    if me is None:
-        raise NotFound(code)
+    workshop, me = _joined(code, required=True)
     db = get_db()
     steps.mark_seen(db, me)
     if request.args.get("rev") == str(workshop["revision"]):
@@ -132,9 +130,7 @@ def live(code):
 @bp.post("/w/<code>/done")
 def set_done(code):
     """Say one has finished the current step, or take that back."""
-    workshop, me = _joined(code)
-    if me is None:
-        raise NotFound(code)
+    workshop, me = _joined(code, required=True)
     db = get_db()
     steps.set_done(db, workshop, me["id"], workshop["step"], request.form.get("done") == "1")
     if htmx:
@@ -170,9 +166,7 @@ def rejoin_with_code(code):
 @bp.post("/w/<code>/items")
 def add_item(code):
     """Add an item of one's own to the current step."""
-    workshop, me = _joined(code)
-    if me is None:
-        raise NotFound(code)
+    workshop, me = _joined(code, required=True)
     kinds = workshops.STEP_KINDS.get(workshop["step"])
     db = get_db()
     if not kinds:
@@ -189,9 +183,7 @@ def add_item(code):
 @bp.post("/w/<code>/items/<int:item_id>/comments")
 def add_comment(code, item_id):
     """Comment on an item of the current step."""
-    workshop, me = _joined(code)
-    if me is None:
-        raise NotFound(code)
+    workshop, me = _joined(code, required=True)
     db = get_db()
     try:
         comment.add(db, workshop, item_id, request.form, participant_id=me["id"])
@@ -207,9 +199,7 @@ def add_comment(code, item_id):
 @bp.post("/w/<code>/actions")
 def propose_action(code):
     """Propose an action for an adopted recommendation."""
-    workshop, me = _joined(code)
-    if me is None:
-        raise NotFound(code)
+    workshop, me = _joined(code, required=True)
     db = get_db()
     try:
         proposed = actions.propose(db, workshop, request.form, participant_id=me["id"])
