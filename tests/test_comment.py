@@ -6,6 +6,13 @@ from toolkit import workshop as workshops
 from toolkit.validation import Invalid, NotFound
 
 
+@pytest.fixture
+def workshop(workshop, db):
+    """The room is at the drivers step: participants comment on the current step's items."""
+    workshops.set_step(db, workshop["id"], "drivers")
+    return workshops.get(db, workshop["id"])
+
+
 def _person(db, workshop, group="companies", name="Pat"):
     return participant.join(db, workshop, {"name": name, "organisation": "Acme",
                                            "stakeholder_group": group})

@@ -195,3 +195,24 @@ def test_a_merge_adds_up_like_a_simple_model(db, workshop, ballots, backwards):
     for person, (a, b) in zip(people, ballots):
         assert vote.dots_used(db, workshop, person["id"], "drivers") == a + b
         assert vote.my_dots(db, person["id"]) == ({target["id"]: a + b} if a + b else {})
+
+
+def test_an_adopted_recommendation_hands_its_place_and_actions_to_the_target(db, workshop):
+    from toolkit import action, agenda
+
+    recommendations = workshops.items(db, workshop, kinds=("recommendation",))
+    source, target = recommendations[0], recommendations[1]
+    workshops.set_adopted(db, workshop, source["id"], True)
+    action.propose(db, workshop, {"recommendation_id": source["id"], "what": "Leerrecht", "lead": "FNV"})
+    merge.merge(db, workshop, source["id"], target["id"])
+    assert workshops.item(db, workshop, target["id"])["adopted"]
+    assert [a["recommendation"] for a in agenda.build(db, workshop, 1)["actions"]] == [target["title"]]
+    with pytest.raises(Invalid):
+        workshops.set_hidden(db, workshop, source["id"], False)
+
+
+def test_no_merge_into_a_hidden_item(db, workshop):
+    first, second = workshops.items(db, workshop, kinds=("driver",))[:2]
+    workshops.set_hidden(db, workshop, second["id"], True)
+    with pytest.raises(Invalid):
+        merge.merge(db, workshop, first["id"], second["id"])

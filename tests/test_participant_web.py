@@ -164,7 +164,7 @@ def test_the_live_poll_answers_204_until_the_room_changes(app, db, workshop):
     moved = browser.get(url)
     assert moved.status_code == 200 and moved.headers["HX-Trigger"] == "room-moved"
     body = moved.get_data(as_text=True)
-    assert "Drijfveren" in body and 'hx-swap-oob="true"' in body
+    assert "Drijfveren" in body and 'id="step-banner" hx-swap-oob="innerHTML"' in body
     newer = workshops.get(db, workshop["id"])["revision"]
     assert f"rev={newer}" in body
     assert browser.get(f"/w/{workshop['code']}/live?step=welcome&rev={newer}").status_code == 204

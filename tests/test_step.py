@@ -202,3 +202,34 @@ def test_comment_merge_and_edit_over_http(app, facilitator, db, workshop):
     study_item = workshops.items(db, workshop, kinds=("driver",))[1]
     assert facilitator.post(f"/facilitator/workshops/{code}/items/{study_item['id']}/edit",
                             {"title": "Anders"}).status_code == 422
+
+
+def test_a_locked_actions_step_takes_no_proposals(app, db, workshop):
+    from toolkit import action
+
+    recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
+    workshops.set_adopted(db, workshop, recommendation["id"], True)
+    workshop = _at(db, workshop, "actions")
+    me = _person(db, workshop)
+    steps.set_locked(db, workshop, "actions", True)
+    with pytest.raises(Invalid):
+        action.propose(db, workshop, {"recommendation_id": recommendation["id"], "what": "x", "lead": "y"},
+                       participant_id=me["id"])
+    browser = join(app, workshop)
+    assert 'id="f-what"' not in browser.get(f"/w/{workshop['code']}").get_data(as_text=True)
+
+
+def test_points_do_not_hold_the_dot_budget_down(db, workshop):
+    workshop = _at(db, workshop, "recommendations")
+    steps.configure(db, workshop, "recommendations", {"method": "points"})
+    me = _person(db, workshop)
+    vote.set_dots(db, workshop, me["id"], workshops.items(db, workshop, kinds=("recommendation",))[0]["id"], 60)
+    assert workshops.update(db, workshop["id"], {**workshop, "dots": "3"})["dots"] == 3
+
+
+def test_comments_only_on_the_current_steps_items(db, workshop):
+    workshop = _at(db, workshop, "recommendations")
+    me = _person(db, workshop)
+    driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    with pytest.raises(Invalid):
+        comment.add(db, workshop, driver["id"], {"body": "te laat"}, participant_id=me["id"])

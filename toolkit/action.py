@@ -36,7 +36,9 @@ def check(db: Database, workshop: dict, form: dict) -> dict:
 
 def propose(db: Database, workshop: dict, form: dict, participant_id=None) -> dict:
     """Add an action; a retried form with the same request token adds nothing."""
-    if workshop["step"] != "actions" and participant_id is not None:
+    if participant_id is not None and (
+        workshop["step"] != "actions" or workshops.is_locked(db, workshop, "actions")
+    ):
         raise Invalid(N_("Proposing actions is not open now."), "what")
     values = check(db, workshop, form)
     token = text(form.get("request_token"), "request_token", 64, required=False) or None

@@ -32,8 +32,12 @@ def add(db: Database, workshop: dict, item_id, form: dict, participant_id=None) 
     with writing(db):
         # Checked inside the write, so an item hidden or merged a moment ago takes no comment.
         target = workshops.item(db, workshop, item_id)
-        if participant_id is not None and workshops.is_locked(db, workshop, workshops.KIND_STEP[target["kind"]]):
-            raise Invalid(N_("The facilitator has locked this step."), "body")
+        if participant_id is not None:
+            step = workshops.get(db, workshop["id"])["step"]
+            if workshops.KIND_STEP[target["kind"]] != step:
+                raise Invalid(N_("Commenting on this item is not open now."), "body")
+            if workshops.is_locked(db, workshop, step):
+                raise Invalid(N_("The facilitator has locked this step."), "body")
         comment_id = insert_once(
             db, "comments",
             {"workshop_id": workshop["id"], "item_id": target["id"], "participant_id": participant_id,

@@ -8,7 +8,7 @@ from toolkit.validation import Invalid, NotFound, row_id, text
 
 
 def _row(db: Database, workshop: dict, item_id: int, field: str) -> dict:
-    rows = list(db.query("SELECT id, kind, merged_into FROM items WHERE id = ? AND workshop_id = ?",
+    rows = list(db.query("SELECT id, kind, merged_into, hidden, adopted FROM items WHERE id = ? AND workshop_id = ?",
                          [item_id, workshop["id"]]))
     if not rows:
         raise NotFound(item_id)
@@ -26,6 +26,8 @@ def merge(db: Database, workshop: dict, source_id, target_id) -> dict:
         target = _row(db, workshop, target_id, "target_id")
         if source_id == target_id:
             raise Invalid(N_("An item cannot be merged into itself."), "target_id")
+        if target["hidden"]:
+            raise Invalid(N_("This item is hidden from the room; show it before merging into it."), "target_id")
         step = workshops.KIND_STEP.get(source["kind"])
         if step is None or step != workshops.KIND_STEP.get(target["kind"]):
             raise Invalid(N_("Only items of the same step can be merged."), "target_id")
@@ -51,7 +53,12 @@ def merge(db: Database, workshop: dict, source_id, target_id) -> dict:
                    [target_id, now, source_id])
         db.execute("UPDATE comments SET item_id = ? WHERE item_id = ? AND workshop_id = ?",
                    [target_id, source_id, workshop["id"]])
-        db.execute("UPDATE items SET merged_into = ?, hidden = 1 WHERE id = ?", [target_id, source_id])
+        # An adopted duplicate hands its place in the agenda, and its actions, to the target.
+        db.execute("UPDATE actions SET recommendation_id = ? WHERE recommendation_id = ? AND workshop_id = ?",
+                   [target_id, source_id, workshop["id"]])
+        db.execute("UPDATE items SET adopted = max(adopted, ?) WHERE id = ?", [source["adopted"], target_id])
+        db.execute("UPDATE items SET merged_into = ?, hidden = 1, adopted = 0 WHERE id = ?",
+                   [target_id, source_id])
     return workshops.item(db, workshop, target_id, include_hidden=True)
 
 

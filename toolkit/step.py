@@ -56,11 +56,13 @@ def configure(db: Database, workshop: dict, step: str, form: dict) -> dict:
     method = choice(form.get("method"), "method", METHODS)
     cap = str(form.get("cap") or "").strip()
     cap = integer(cap, "cap", 1, POINTS) if cap else None
-    current = settings(db, workshop, step)
-    if method != current["method"] and _votes_in_step(db, workshop, step):
-        raise Invalid(N_("Votes have been cast in this step; its method can no longer change."), "method")
     named = 1 if str(form.get("named_votes", "")).lower() in ("1", "on", "true") else 0
-    return _save(db, workshop, step, method=method, cap=cap, named_votes=named)
+    with writing(db):
+        # Checked and saved in one transaction: no vote can slip in between under the old method.
+        current = settings(db, workshop, step)
+        if method != current["method"] and _votes_in_step(db, workshop, step):
+            raise Invalid(N_("Votes have been cast in this step; its method can no longer change."), "method")
+        return _save(db, workshop, step, method=method, cap=cap, named_votes=named)
 
 
 def _votes_in_step(db: Database, workshop: dict, step: str) -> int:

@@ -111,6 +111,10 @@ def most_dots_spent(db: Database, workshop: dict) -> int:
     """The most dots any participant has placed in any one step: the lowest budget that still fits."""
     most = 0
     for step, kinds in STEP_KINDS.items():
+        method = db.execute("SELECT method FROM step_settings WHERE workshop_id = ? AND step = ?",
+                            [workshop["id"], step]).fetchone()
+        if method and method[0] == "points":
+            continue  # points are shared out of 100, not out of the workshop's dots
         placeholders = ",".join("?" for _ in kinds)
         row = db.execute(
             f"""SELECT coalesce(max(spent), 0) FROM (
@@ -257,6 +261,8 @@ def set_flag(db: Database, workshop: dict, item_id, flag: str, value: bool) -> d
     if flag not in ("hidden", "adopted"):
         raise ValueError(flag)
     target = item(db, workshop, item_id, include_hidden=True)
+    if target["merged_into"]:
+        raise Invalid(N_("This item has already been merged into another."), flag)
     with writing(db):
         db.execute(f"UPDATE items SET {flag} = ? WHERE id = ?", [int(value), target["id"]])
     return item(db, workshop, target["id"], include_hidden=True)

@@ -99,10 +99,12 @@ def set_dots(code, item_id):
     except Invalid as error:
         return step_page(db, workshop, workshop["step"], me=me, error=error)
     if htmx:
-        announcement = gettext(
-            "%(title)s now has %(dots)d of your dots. Dots left: %(left)d.",
-            title=result["item"]["title"], dots=result["dots"], left=result["left"],
-        )
+        if steps.settings(db, workshop, workshop["step"])["method"] == "points":
+            announcement = gettext("%(title)s now has %(dots)d of your points. Points left: %(left)d.",
+                                   title=result["item"]["title"], dots=result["dots"], left=result["left"])
+        else:
+            announcement = gettext("%(title)s now has %(dots)d of your dots. Dots left: %(left)d.",
+                                   title=result["item"]["title"], dots=result["dots"], left=result["left"])
         return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_vote_area.html",
                          announcement=announcement)
     return redirect(url_for(".current_step", code=workshop["code"]) + f"#item-{item_id}", 303)

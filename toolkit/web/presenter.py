@@ -49,7 +49,7 @@ def live(code):
 
 def clock(seconds: int) -> str:
     """Seconds as mm:ss, the way the timer shows them."""
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _context(db, workshop) -> dict:
