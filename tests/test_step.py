@@ -233,3 +233,15 @@ def test_comments_only_on_the_current_steps_items(db, workshop):
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     with pytest.raises(Invalid):
         comment.add(db, workshop, driver["id"], {"body": "te laat"}, participant_id=me["id"])
+
+
+def test_votes_entered_for_someone_without_a_device_are_marked(app, facilitator, db, workshop):
+    workshop = _at(db, workshop, "drivers")
+    gerda = participant.join(db, workshop, {"name": "Gerda", "organisation": "Bakkerij",
+                                            "stakeholder_group": "other"}, on_behalf=True)
+    driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    vote.set_dots(db, workshop, gerda["id"], driver["id"], 1)
+    steps.set_revealed(db, workshop, "drivers", True)
+    steps.configure(db, workshop, "drivers", {"method": "dots", "named_votes": "1"})
+    page = join(app, workshop).get(f"/w/{workshop['code']}").get_data(as_text=True)
+    assert "Gerda (1, ingevoerd door de facilitator)" in page

@@ -115,9 +115,11 @@ def voter_names(db: Database, workshop: dict) -> dict:
     """Per item id, the names of those who voted for it and how many dots each gave."""
     names = {}
     for row in db.query(
-        """SELECT v.item_id, p.name, v.dots FROM votes v JOIN participants p ON p.id = v.participant_id
+        """SELECT v.item_id, p.name, p.on_behalf, v.dots FROM votes v
+           JOIN participants p ON p.id = v.participant_id
            WHERE p.workshop_id = ? ORDER BY p.name""",
         [workshop["id"]],
     ):
-        names.setdefault(row["item_id"], []).append({"name": row["name"], "dots": row["dots"]})
+        names.setdefault(row["item_id"], []).append(
+            {"name": row["name"], "dots": row["dots"], "on_behalf": bool(row["on_behalf"])})
     return names
