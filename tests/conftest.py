@@ -165,8 +165,28 @@ def chromium():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield launched
+        watched = PolicyWatch(launched)
+        yield watched
         launched.close()
+        # Every page ran under the Content-Security-Policy; the browser reported no violation.
+        assert watched.violations == []
+
+
+class PolicyWatch:
+    """The browser, with every context it opens reporting Content-Security-Policy violations."""
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.violations = []
+
+    def new_context(self, **options):
+        context = self.browser.new_context(**options)
+        context.on("console", self._console)
+        return context
+
+    def _console(self, message):
+        if "Content Security Policy" in message.text:
+            self.violations.append(message.text)
 
 
 def axe_serious(page):

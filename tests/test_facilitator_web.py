@@ -244,3 +244,12 @@ def test_the_join_link_uses_the_address_phones_can_reach(app, facilitator, works
 def test_dates_are_stored_in_one_form(facilitator, db):
     response = facilitator.post("/facilitator/workshops/new", {**WORKSHOP_FORM, "date": "20261201"})
     assert workshops.by_code(db, response.location.rsplit("/", 1)[1])["date"] == "2026-12-01"
+
+
+def test_every_response_carries_the_security_headers(visitor, facilitator, workshop):
+    for response in (visitor.get("/"), visitor.get("/no-such-page"), facilitator.get("/facilitator/"),
+                     visitor.post("/join", {"code": "x"}, csrf=False)):
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"

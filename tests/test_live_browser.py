@@ -1,6 +1,7 @@
 """The live room in real Chromium: a facilitator and three participants see each other within seconds."""
 import pytest
 from conftest import BROWSER_PASSWORD, axe_serious
+from playwright.sync_api import expect
 
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
@@ -59,9 +60,7 @@ def test_live_room(server, served_database, chromium):
     host.goto(f"{server}/facilitator/workshops/{code}")
     ann.click(f"#plus-{drivers[0]['id']}")
     row = host.locator(f"#item-{drivers[0]['id']}")
-    host.wait_for_function(
-        f"document.querySelector('#item-{drivers[0]['id']} td').textContent.trim() === '1'", timeout=SOON)
-    assert row.locator("td").nth(0).inner_text() == "1"
+    expect(row.locator("td").nth(0)).to_have_text("1", timeout=SOON)
 
     # Results stay hidden from the room until revealed, then follow every vote live.
     assert ben.locator(f"#item-{drivers[0]['id']} .result").count() == 0
