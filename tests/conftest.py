@@ -12,6 +12,7 @@ import pytest
 
 from toolkit import catalogue, create_app
 from toolkit import facilitator as facilitators
+from toolkit import participant
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
 
@@ -95,6 +96,18 @@ WORKSHOP_FORM = {"title": "Actieagenda Twente", "region": "Twente", "sector": "M
 def workshop(db, facilitator):
     """A Dutch workshop of the logged-in facilitator, five dots per step."""
     return workshops.create(db, facilitator.account["id"], WORKSHOP_FORM)
+
+
+def at_step(db, workshop, step):
+    """The workshop, moved to step."""
+    workshops.set_step(db, workshop["id"], step)
+    return workshops.get(db, workshop["id"])
+
+
+def person(db, workshop, group="companies", name="Pat", organisation="Acme"):
+    """A participant joined through the library (no browser)."""
+    return participant.join(db, workshop, {"name": name, "organisation": organisation,
+                                           "stakeholder_group": group})
 
 
 def join(app, workshop, group="companies", name="Pat", organisation="Acme"):

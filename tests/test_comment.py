@@ -1,7 +1,8 @@
 """Comments: once per form, with their author as the room may see them, hidden when the facilitator says."""
 import pytest
+from conftest import person
 
-from toolkit import comment, participant
+from toolkit import comment
 from toolkit import workshop as workshops
 from toolkit.validation import Invalid, NotFound
 
@@ -13,17 +14,13 @@ def workshop(workshop, db):
     return workshops.get(db, workshop["id"])
 
 
-def _person(db, workshop, group="companies", name="Pat"):
-    return participant.join(db, workshop, {"name": name, "organisation": "Acme",
-                                           "stakeholder_group": group})
-
 
 def _drivers(db, workshop):
     return workshops.items(db, workshop, kinds=("driver",))
 
 
 def test_a_resent_comment_form_adds_one_comment(db, workshop):
-    me = _person(db, workshop)
+    me = person(db, workshop)
     driver = _drivers(db, workshop)[0]
     form = {"body": "  Vooral bij kleine bedrijven.  ", "request_token": "t1"}
     first = comment.add(db, workshop, driver["id"], form, me["id"])
@@ -51,7 +48,7 @@ def test_a_comment_needs_a_body_of_at_most_1000_characters(db, workshop, body):
 
 
 def test_the_author_shows_as_the_room_may_see_them(db, workshop):
-    me = _person(db, workshop, "education", "Sam")
+    me = person(db, workshop, "education", "Sam")
     driver = _drivers(db, workshop)[0]
     comment.add(db, workshop, driver["id"], {"body": "Mine"}, me["id"])
     comment.add(db, workshop, driver["id"], {"body": "The facilitator's"})

@@ -1,5 +1,6 @@
 """Merging duplicates: every supporter and every dot lands on the kept item, counted once."""
 import pytest
+from conftest import at_step, person
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -9,14 +10,6 @@ from toolkit.db import writing
 from toolkit.validation import Invalid, NotFound
 
 
-def _at(db, workshop, step):
-    workshops.set_step(db, workshop["id"], step)
-    return workshops.get(db, workshop["id"])
-
-
-def _person(db, workshop, group="companies", name="P"):
-    return participant.join(db, workshop, {"name": name, "organisation": "Org",
-                                           "stakeholder_group": group})
 
 
 def _drivers(db, workshop):
@@ -24,11 +17,11 @@ def _drivers(db, workshop):
 
 
 def test_a_merge_keeps_every_supporter_and_every_dot(db, workshop):
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     source, target, third = _drivers(db, workshop)
-    both = _person(db, workshop, "companies", "Both")
-    only_source = _person(db, workshop, "education", "Source")
-    only_target = _person(db, workshop, "government", "Target")
+    both = person(db, workshop, "companies", "Both")
+    only_source = person(db, workshop, "education", "Source")
+    only_target = person(db, workshop, "government", "Target")
     vote.set_dots(db, workshop, both["id"], source["id"], 2)
     vote.set_dots(db, workshop, both["id"], target["id"], 1)
     vote.set_dots(db, workshop, both["id"], third["id"], 2)
@@ -95,10 +88,10 @@ def test_only_items_of_one_step_merge_and_never_into_themselves(db, workshop, fa
 
 
 def test_a_refused_merge_changes_nothing(db, workshop):
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     driver = _drivers(db, workshop)[0]
     recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
-    me = _person(db, workshop)
+    me = person(db, workshop)
     vote.set_dots(db, workshop, me["id"], driver["id"], 2)
     comment.add(db, workshop, driver["id"], {"body": "Stays"})
     with pytest.raises(Invalid):
@@ -174,14 +167,14 @@ def test_a_merge_adds_up_like_a_simple_model(db, workshop, ballots, backwards):
     with writing(db):  # the fixture's database is shared by every example: start clean
         db.execute("DELETE FROM participants")
         db.execute("UPDATE items SET hidden = 0, merged_into = NULL")
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     groups = participant.GROUP_KEYS
-    people = [_person(db, workshop, groups[i % len(groups)], f"P{i}") for i in range(4)]
+    people = [person(db, workshop, groups[i % len(groups)], f"P{i}") for i in range(4)]
     first, second = _drivers(db, workshop)[:2]
     source, target = (second, first) if backwards else (first, second)
-    for person, (on_first, on_second) in zip(people, ballots):
-        vote.set_dots(db, workshop, person["id"], first["id"], on_first)
-        vote.set_dots(db, workshop, person["id"], second["id"], on_second)
+    for someone, (on_first, on_second) in zip(people, ballots):
+        vote.set_dots(db, workshop, someone["id"], first["id"], on_first)
+        vote.set_dots(db, workshop, someone["id"], second["id"], on_second)
 
     merge.merge(db, workshop, source["id"], target["id"])
 
@@ -192,9 +185,9 @@ def test_a_merge_adds_up_like_a_simple_model(db, workshop, ballots, backwards):
     for group in groups:
         assert tally["by_group"][group] == sum(
             a + b for i, (a, b) in enumerate(ballots) if groups[i % len(groups)] == group)
-    for person, (a, b) in zip(people, ballots):
-        assert vote.dots_used(db, workshop, person["id"], "drivers") == a + b
-        assert vote.my_dots(db, person["id"]) == ({target["id"]: a + b} if a + b else {})
+    for someone, (a, b) in zip(people, ballots):
+        assert vote.dots_used(db, workshop, someone["id"], "drivers") == a + b
+        assert vote.my_dots(db, someone["id"]) == ({target["id"]: a + b} if a + b else {})
 
 
 def test_an_adopted_recommendation_hands_its_place_and_actions_to_the_target(db, workshop):

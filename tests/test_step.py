@@ -1,6 +1,6 @@
 """Running a step: locks, reveals, methods, caps, timers, done, presence, proxies and rejoining."""
 import pytest
-from conftest import Visitor, join
+from conftest import Visitor, at_step, join, person
 
 from toolkit import comment, participant, vote
 from toolkit import step as steps
@@ -8,18 +8,11 @@ from toolkit import workshop as workshops
 from toolkit.validation import Invalid, NotFound
 
 
-def _at(db, workshop, step):
-    workshops.set_step(db, workshop["id"], step)
-    return workshops.get(db, workshop["id"])
-
-
-def _person(db, workshop, name="P", group="companies"):
-    return participant.join(db, workshop, {"name": name, "organisation": "Org", "stakeholder_group": group})
 
 
 def test_a_locked_step_takes_no_votes_items_or_comments(db, workshop):
-    workshop = _at(db, workshop, "drivers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "drivers")
+    me = person(db, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     vote.set_dots(db, workshop, me["id"], driver["id"], 1)
     steps.set_locked(db, workshop, "drivers", True)
@@ -36,9 +29,9 @@ def test_a_locked_step_takes_no_votes_items_or_comments(db, workshop):
 
 
 def test_points_share_out_a_hundred(db, workshop):
-    workshop = _at(db, workshop, "recommendations")
+    workshop = at_step(db, workshop, "recommendations")
     steps.configure(db, workshop, "recommendations", {"method": "points"})
-    me = _person(db, workshop)
+    me = person(db, workshop)
     first, second, *_ = workshops.items(db, workshop, kinds=("recommendation",))
     assert vote.set_dots(db, workshop, me["id"], first["id"], 70)["left"] == 30
     with pytest.raises(Invalid):
@@ -49,9 +42,9 @@ def test_points_share_out_a_hundred(db, workshop):
 
 
 def test_a_cap_per_item(db, workshop):
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     steps.configure(db, workshop, "drivers", {"method": "dots", "cap": "2"})
-    me = _person(db, workshop)
+    me = person(db, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     vote.set_dots(db, workshop, me["id"], driver["id"], 2)
     with pytest.raises(Invalid):
@@ -59,8 +52,8 @@ def test_a_cap_per_item(db, workshop):
 
 
 def test_the_method_is_fixed_once_votes_are_cast(db, workshop):
-    workshop = _at(db, workshop, "drivers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "drivers")
+    me = person(db, workshop)
     vote.set_dots(db, workshop, me["id"], workshops.items(db, workshop, kinds=("driver",))[0]["id"], 1)
     with pytest.raises(Invalid):
         steps.configure(db, workshop, "drivers", {"method": "points"})
@@ -75,7 +68,7 @@ def test_timer_done_and_presence(db, workshop):
     assert steps.seconds_left(steps.stop_timer(db, workshop, "drivers")) is None
     with pytest.raises(Invalid):
         steps.start_timer(db, workshop, "drivers", "0")
-    me = _person(db, workshop)
+    me = person(db, workshop)
     steps.set_done(db, workshop, me["id"], "drivers", True)
     steps.set_done(db, workshop, me["id"], "drivers", True)
     assert steps.done(db, workshop, "drivers") == {me["id"]}
@@ -87,7 +80,7 @@ def test_timer_done_and_presence(db, workshop):
 
 
 def test_results_stay_hidden_from_the_room_until_revealed(app, db, workshop):
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     browser = join(app, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     browser.post(f"/w/{workshop['code']}/items/{driver['id']}/dots", {"dots": "2"})
@@ -97,7 +90,7 @@ def test_results_stay_hidden_from_the_room_until_revealed(app, db, workshop):
 
 
 def test_named_votes_only_where_asked_and_never_in_anonymous_workshops(app, db, workshop):
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     browser = join(app, workshop, name="Zoë Visible")
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     browser.post(f"/w/{workshop['code']}/items/{driver['id']}/dots", {"dots": "1"})
@@ -126,7 +119,7 @@ def test_facilitator_live_poll(facilitator, db, workshop):
     revision = workshops.get(db, workshop["id"])["revision"]
     url = f"/facilitator/workshops/{workshop['code']}/live?step=welcome&rev={revision}"
     assert facilitator.get(url).status_code == 204
-    _person(db, workshop, name="Nieuw")
+    person(db, workshop, name="Nieuw")
     changed = facilitator.get(url, headers={"HX-Request": "true"})
     assert changed.status_code == 200 and 'id="room" hx-swap-oob="true"' in changed.get_data(as_text=True)
 
@@ -155,7 +148,7 @@ def test_a_rejoin_code_of_another_workshop_is_unknown(app, db, facilitator, work
 
 
 def test_facilitator_takes_part_for_someone_without_a_device(facilitator, db, workshop):
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     code = workshop["code"]
     response = facilitator.post(f"/facilitator/workshops/{code}/participants",
                                 {"name": "Gerda", "organisation": "Bakkerij", "stakeholder_group": "companies",
@@ -179,7 +172,7 @@ def test_the_facilitator_never_takes_over_a_participants_own_voice(app, facilita
 
 
 def test_comment_merge_and_edit_over_http(app, facilitator, db, workshop):
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     code = workshop["code"]
     person = join(app, workshop)
     person.post(f"/w/{code}/items", {"kind": "driver", "title": "Dubbel"})
@@ -209,8 +202,8 @@ def test_a_locked_actions_step_takes_no_proposals(app, db, workshop):
 
     recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
     workshops.set_adopted(db, workshop, recommendation["id"], True)
-    workshop = _at(db, workshop, "actions")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "actions")
+    me = person(db, workshop)
     steps.set_locked(db, workshop, "actions", True)
     with pytest.raises(Invalid):
         action.propose(db, workshop, {"recommendation_id": recommendation["id"], "what": "x", "lead": "y"},
@@ -220,23 +213,23 @@ def test_a_locked_actions_step_takes_no_proposals(app, db, workshop):
 
 
 def test_points_do_not_hold_the_dot_budget_down(db, workshop):
-    workshop = _at(db, workshop, "recommendations")
+    workshop = at_step(db, workshop, "recommendations")
     steps.configure(db, workshop, "recommendations", {"method": "points"})
-    me = _person(db, workshop)
+    me = person(db, workshop)
     vote.set_dots(db, workshop, me["id"], workshops.items(db, workshop, kinds=("recommendation",))[0]["id"], 60)
     assert workshops.update(db, workshop["id"], {**workshop, "dots": "3"})["dots"] == 3
 
 
 def test_comments_only_on_the_current_steps_items(db, workshop):
-    workshop = _at(db, workshop, "recommendations")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "recommendations")
+    me = person(db, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     with pytest.raises(Invalid):
         comment.add(db, workshop, driver["id"], {"body": "te laat"}, participant_id=me["id"])
 
 
 def test_votes_entered_for_someone_without_a_device_are_marked(app, facilitator, db, workshop):
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     gerda = participant.join(db, workshop, {"name": "Gerda", "organisation": "Bakkerij",
                                             "stakeholder_group": "other"}, on_behalf=True)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]

@@ -2,6 +2,7 @@
 import threading
 
 import pytest
+from conftest import at_step, person
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,19 +12,11 @@ from toolkit.db import connect
 from toolkit.validation import Invalid, NotFound
 
 
-def _at(db, workshop, step):
-    workshops.set_step(db, workshop["id"], step)
-    return workshops.get(db, workshop["id"])
-
-
-def _person(db, workshop, group="companies", name="P"):
-    return participant.join(db, workshop, {"name": name, "organisation": "Org",
-                                           "stakeholder_group": group})
 
 
 def test_setting_dots_is_idempotent(db, workshop):
-    workshop = _at(db, workshop, "drivers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "drivers")
+    me = person(db, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     for _ in range(3):  # a double click or a retried request sends the same number again
         result = vote.set_dots(db, workshop, me["id"], driver["id"], 2)
@@ -32,8 +25,8 @@ def test_setting_dots_is_idempotent(db, workshop):
 
 
 def test_dots_can_be_taken_back(db, workshop):
-    workshop = _at(db, workshop, "drivers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "drivers")
+    me = person(db, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     vote.set_dots(db, workshop, me["id"], driver["id"], 3)
     vote.set_dots(db, workshop, me["id"], driver["id"], 0)
@@ -42,8 +35,8 @@ def test_dots_can_be_taken_back(db, workshop):
 
 
 def test_the_budget_cannot_be_exceeded(db, workshop):
-    workshop = _at(db, workshop, "drivers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "drivers")
+    me = person(db, workshop)
     first, second, _third = workshops.items(db, workshop, kinds=("driver",))
     vote.set_dots(db, workshop, me["id"], first["id"], 4)
     with pytest.raises(Invalid):
@@ -54,17 +47,17 @@ def test_the_budget_cannot_be_exceeded(db, workshop):
 
 
 def test_each_step_has_its_own_budget(db, workshop):
-    workshop = _at(db, workshop, "drivers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "drivers")
+    me = person(db, workshop)
     vote.set_dots(db, workshop, me["id"], workshops.items(db, workshop, kinds=("driver",))[0]["id"], 5)
-    workshop = _at(db, workshop, "recommendations")
+    workshop = at_step(db, workshop, "recommendations")
     recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
     assert vote.set_dots(db, workshop, me["id"], recommendation["id"], 5)["left"] == 0
 
 
 def test_a_lower_budget_never_strands_placed_dots(db, workshop):
-    workshop = _at(db, workshop, "drivers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "drivers")
+    me = person(db, workshop)
     vote.set_dots(db, workshop, me["id"], workshops.items(db, workshop, kinds=("driver",))[0]["id"], 4)
     with pytest.raises(Invalid):
         workshops.update(db, workshop["id"], {**workshop, "dots": "3"})
@@ -72,16 +65,16 @@ def test_a_lower_budget_never_strands_placed_dots(db, workshop):
 
 
 def test_only_the_current_steps_items_take_votes(db, workshop):
-    workshop = _at(db, workshop, "recommendations")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "recommendations")
+    me = person(db, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     with pytest.raises(Invalid):
         vote.set_dots(db, workshop, me["id"], driver["id"], 1)
 
 
 def test_hidden_items_and_other_workshops_items_take_no_votes(db, workshop, facilitator):
-    workshop = _at(db, workshop, "drivers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "drivers")
+    me = person(db, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     vote.set_dots(db, workshop, me["id"], driver["id"], 2)
     workshops.set_hidden(db, workshop, driver["id"], True)
@@ -91,7 +84,7 @@ def test_hidden_items_and_other_workshops_items_take_no_votes(db, workshop, faci
     assert vote.dots_used(db, workshop, me["id"], "drivers") == 2
     assert vote.set_dots(db, workshop, me["id"], driver["id"], 1)["left"] == 4
     other = workshops.create(db, facilitator.account["id"], {**workshop, "dots": 5})
-    other = _at(db, other, "drivers")
+    other = at_step(db, other, "drivers")
     foreign = workshops.items(db, other, kinds=("driver",))[0]
     with pytest.raises(NotFound):
         vote.set_dots(db, workshop, me["id"], foreign["id"], 1)
@@ -102,9 +95,9 @@ def test_hidden_items_and_other_workshops_items_take_no_votes(db, workshop, faci
 def test_tallies_equal_the_votes_cast_and_budgets_hold(db, workshop, moves):
     """Random people set random dots on random drivers; the tallies follow a simple model."""
     db.execute("DELETE FROM participants")
-    workshop = _at(db, workshop, "drivers")
+    workshop = at_step(db, workshop, "drivers")
     groups = participant.GROUP_KEYS
-    people = [_person(db, workshop, groups[i % len(groups)], f"P{i}") for i in range(4)]
+    people = [person(db, workshop, groups[i % len(groups)], f"P{i}") for i in range(4)]
     drivers = workshops.items(db, workshop, kinds=("driver",))
     model = {}
     for who, which, dots in moves:
@@ -126,14 +119,14 @@ def test_tallies_equal_the_votes_cast_and_budgets_hold(db, workshop, moves):
         for group in groups:
             assert tally["by_group"][group] == sum(
                 d for (w, i), d in model.items() if i == which and groups[w % len(groups)] == group)
-    for who, person in enumerate(people):
-        assert vote.dots_used(db, workshop, person["id"], "drivers") <= workshop["dots"]
+    for someone in people:
+        assert vote.dots_used(db, workshop, someone["id"], "drivers") <= workshop["dots"]
 
 
 def test_budget_holds_under_concurrent_writers(app, db, workshop):
     """Threads on their own connections race to spend one person's dots: never more than the budget."""
-    workshop = _at(db, workshop, "barriers")
-    me = _person(db, workshop)
+    workshop = at_step(db, workshop, "barriers")
+    me = person(db, workshop)
     items = workshops.items(db, workshop, kinds=("barrier", "success_factor"))
     accepted, errors = [], []
 
