@@ -25,9 +25,6 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         "form": {},
     }
     context["seconds_left"] = steps.seconds_left(context["rules"])
-    if facilitating:
-        context["connected"] = steps.connected(db, workshop)
-        context["people"] = participant.in_room(db, workshop)
     if error is not None:
         message = gettext(error.message, **error.params)
         if htmx:
