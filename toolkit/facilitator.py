@@ -25,15 +25,20 @@ def check_email(value) -> str:
     return email
 
 
-def create(db: Database, email, name, password) -> dict:
-    """Create a facilitator account with a hashed password."""
-    email = check_email(email)
-    name = text(name, "name", MAX_SHORT)
+def check_password(password) -> None:
+    """Refuse a password that is too short to be safe or too long to hash sensibly."""
     if len(password or "") < MIN_PASSWORD:
         raise Invalid(N_("Please choose a password of at least %(min)d characters."),
                       "password", min=MIN_PASSWORD)
     if len(password) > 1000:
         raise Invalid(N_("Please use at most %(max)d characters."), "password", max=1000)
+
+
+def create(db: Database, email, name, password) -> dict:
+    """Create a facilitator account with a hashed password."""
+    email = check_email(email)
+    name = text(name, "name", MAX_SHORT)
+    check_password(password)
     with writing(db):
         if db.execute("SELECT 1 FROM facilitators WHERE email = ?", [email]).fetchone():
             raise Invalid(N_("There is already an account with this e-mail address."), "email")
@@ -48,9 +53,7 @@ def create(db: Database, email, name, password) -> dict:
 
 def set_password(db: Database, email, password) -> None:
     """Give an existing account a new password."""
-    if len(password or "") < MIN_PASSWORD:
-        raise Invalid(N_("Please choose a password of at least %(min)d characters."),
-                      "password", min=MIN_PASSWORD)
+    check_password(password)
     with writing(db):
         db.execute("UPDATE facilitators SET password_hash = ? WHERE email = ?",
                    [generate_password_hash(password), email])

@@ -99,14 +99,9 @@ def set_dots(code, item_id):
     except Invalid as error:
         return step_page(db, workshop, workshop["step"], me=me, error=error)
     if htmx:
-        if steps.settings(db, workshop, workshop["step"])["method"] == "points":
-            announcement = gettext("%(title)s now has %(dots)d of your points. Points left: %(left)d.",
-                                   title=result["item"]["title"], dots=result["dots"], left=result["left"])
-        else:
-            announcement = gettext("%(title)s now has %(dots)d of your dots. Dots left: %(left)d.",
-                                   title=result["item"]["title"], dots=result["dots"], left=result["left"])
+        # The template words the confirmation for the step's method, which it already knows.
         return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_vote_area.html",
-                         announcement=announcement)
+                         voted=result)
     return redirect(url_for(".current_step", code=workshop["code"]) + f"#item-{item_id}", 303)
 
 
