@@ -249,3 +249,63 @@ def qr_svg(url: str, label: str | None = None) -> str:
     return svg.replace(
         "<svg ", f'<svg role="img" aria-label="{label}" shape-rendering="crispEdges" ', 1
     ).replace(">", f"><title>{label}</title>", 1)
+
+
+def matrix_svg(title: str, points: list[dict], labels: dict, scale: int = 5,
+               threshold: float = 3.0) -> str:
+    """The impact and effort matrix: effort across, impact up, each action drawn as its number.
+
+    A point is {"number": int, "title": str, "impact": float, "effort": float}; labels
+    holds the axis names ("impact", "effort") and the quadrant names by key. The page gives
+    the same content as a table beside it, so the drawing is for looking, not for reading.
+    """
+    size, margin = 600, 70
+    room = size - 2 * margin
+
+    def x(effort):
+        return margin + (effort - 1) / (scale - 1) * room
+
+    def y(impact):
+        return size - margin - (impact - 1) / (scale - 1) * room
+
+    split_x, split_y = x(threshold), y(threshold)
+    corners = (
+        ("quick_win", margin, margin, split_x - margin, split_y - margin),
+        ("major_project", split_x, margin, size - margin - split_x, split_y - margin),
+        ("fill_in", margin, split_y, split_x - margin, size - margin - split_y),
+        ("reconsider", split_x, split_y, size - margin - split_x, size - margin - split_y),
+    )
+    fills = {"quick_win": "#E3F1E6", "major_project": "#E4EEF8", "fill_in": "#F4F4F4",
+             "reconsider": "#FBE9E7"}
+    description = "; ".join(
+        f"{point['number']}: {point['title']} ({labels['impact']} {_number(point['impact'])}, "
+        f"{labels['effort']} {_number(point['effort'])})" for point in points
+    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" '
+        f'class="chart matrix" aria-labelledby="matrix-title matrix-desc">',
+        f'<title id="matrix-title">{_text(title)}</title>',
+        f'<desc id="matrix-desc">{_text(description)}</desc>',
+    ]
+    for key, left, top, width, height in corners:
+        parts.append(f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
+                     f'fill="{fills[key]}" stroke="{QUIET}" stroke-width="1"/>')
+        parts.append(f'<text x="{left + 8:.1f}" y="{top + 24:.1f}" font-family="{FONTS}" '
+                     f'font-size="18" fill="{QUIET}">{_text(labels[key])}</text>')
+    parts.append(f'<text x="{size / 2:.1f}" y="{size - 20}" text-anchor="middle" font-family="{FONTS}" '
+                 f'font-size="20" fill="{INK}">{_text(labels["effort"])} →</text>')
+    parts.append(f'<text x="24" y="{size / 2:.1f}" text-anchor="middle" font-family="{FONTS}" '
+                 f'font-size="20" fill="{INK}" transform="rotate(-90 24 {size / 2:.1f})">'
+                 f'{_text(labels["impact"])} →</text>')
+    seen = {}
+    for point in points:
+        # Actions with the same mean would hide each other: fan them out a little.
+        spot = (round(point["effort"], 1), round(point["impact"], 1))
+        shift = seen.get(spot, 0)
+        seen[spot] = shift + 1
+        cx, cy = x(point["effort"]) + 26 * (shift % 4), y(point["impact"]) + 26 * (shift // 4)
+        parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="15" fill="{PALETTE[4]}"/>')
+        parts.append(f'<text x="{cx:.1f}" y="{cy + 6:.1f}" text-anchor="middle" font-family="{FONTS}" '
+                     f'font-size="16" font-weight="bold" fill="#FFFFFF">{point["number"]}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -60,8 +60,8 @@ def insert_once(db: sqlite_utils.Database, table: str, row: dict, token: str | N
     nothing. The same token with other content is a form reused after Back: a new row,
     stored under the token extended with its content's digest, so its own resends match.
     """
-    # Timestamps differ between a form and its resend; the content does not.
-    content = {key: value for key, value in row.items() if not key.endswith("_at")}
+    # Timestamps and fresh uids differ between a form and its resend; the content does not.
+    content = {key: value for key, value in row.items() if not key.endswith("_at") and key != "uid"}
     with writing(db):
         if token:
             digest = hashlib.sha256(repr(sorted(content.items())).encode()).hexdigest()[:16]

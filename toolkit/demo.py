@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from sqlite_utils import Database
 
-from toolkit import action, agenda, participant, vote
+from toolkit import action, agenda, participant, texts, vote
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
 from toolkit.catalogue import SEED_DIR
@@ -64,12 +64,20 @@ def create(db: Database, lang: str, seed_dir=SEED_DIR) -> dict:
     workshop = workshops.get(db, workshop["id"])
     by_organisation = {p["organisation"]: p for p in people}
     for spec in data["actions"]:
-        form = {field: _in(spec[field], lang) for field in action.FIELDS}
+        form = {field: _in(spec.get(field, ""), lang) for field in action.TEXT_FIELDS + ("starts", "ends")}
         form["recommendation_id"] = items[spec["recommendation"]]["id"]
+        if spec.get("answers"):
+            form["answers_item_id"] = items[spec["answers"]]["id"]
         proposer = by_organisation.get(spec["lead"])
-        action.propose(db, workshop, form, participant_id=proposer["id"] if proposer else None)
+        made = action.propose(db, workshop, form, participant_id=proposer["id"] if proposer else None)
+        for person, (impact, effort) in zip(people, spec.get("ratings", [])):
+            action.rate(db, workshop, made["id"], person["id"], {"impact": impact, "effort": effort})
+        for index, role in spec.get("volunteers", []):
+            action.volunteer(db, workshop, made["id"], people[index]["id"], role)
     workshops.set_step(db, workshop["id"], "review")
     workshop = workshops.get(db, workshop["id"])
+    for key, body in data.get("texts", {}).items():
+        texts.save(db, workshop, key, {"body": _in(body, lang), "version": 0}, participant_id=people[-1]["id"])
     draft = agenda.export_draft(db, workshop)
     return {"code": workshop["code"], "email": DEMO_EMAIL, "password": password,
             "version": draft["version"], "docx": draft["docx"]}

@@ -211,3 +211,83 @@ def m003_live_room(db: Database):
     db.execute("CREATE TRIGGER workshops_update_bumps AFTER UPDATE OF step, title, region, sector, "
                "date, language, dots, anonymous ON workshops BEGIN "
                + bump.format(workshop="NEW.id") + " END")
+
+
+@migrations()
+def m004_action_agenda(db: Database):
+    """Actions that can be carried out, ratings, volunteers, the group's texts, edit history.
+
+    An action's uid names it in its history and in drafts: SQLite may give a deleted
+    action's id to the next one, and the history of the two must not mix.
+    """
+    _run(
+        db,
+        """
+        ALTER TABLE workshops ADD COLUMN closed_at TEXT;
+        ALTER TABLE actions ADD COLUMN answers_item_id INTEGER REFERENCES items(id) ON DELETE SET NULL;
+        ALTER TABLE actions ADD COLUMN starts TEXT NOT NULL DEFAULT '';
+        ALTER TABLE actions ADD COLUMN ends TEXT NOT NULL DEFAULT '';
+        ALTER TABLE actions ADD COLUMN first_step TEXT NOT NULL DEFAULT '';
+        ALTER TABLE actions ADD COLUMN status TEXT NOT NULL DEFAULT 'planned'
+            CHECK (status IN ('planned', 'started', 'done', 'stopped'));
+        ALTER TABLE actions ADD COLUMN progress TEXT NOT NULL DEFAULT '';
+        ALTER TABLE actions ADD COLUMN progress_at TEXT;
+        ALTER TABLE actions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE actions ADD COLUMN updated_at TEXT;
+        ALTER TABLE actions ADD COLUMN uid TEXT;
+        UPDATE actions SET uid = lower(hex(randomblob(16)));
+        CREATE UNIQUE INDEX actions_uid ON actions(uid);
+        CREATE TABLE action_volunteers (
+            action_id INTEGER NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
+            participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('lead', 'partner')),
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (action_id, participant_id)
+        );
+        CREATE TABLE action_ratings (
+            action_id INTEGER NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
+            participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+            impact INTEGER NOT NULL CHECK (impact BETWEEN 1 AND 5),
+            effort INTEGER NOT NULL CHECK (effort BETWEEN 1 AND 5),
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (action_id, participant_id)
+        );
+        CREATE TABLE agenda_texts (
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            key TEXT NOT NULL CHECK (key IN ('vision', 'summary', 'next_steps')),
+            body TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT,
+            PRIMARY KEY (workshop_id, key)
+        );
+        CREATE TABLE edits (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            subject TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('created', 'edited', 'removed')),
+            changes TEXT NOT NULL,
+            snapshot TEXT NOT NULL,
+            participant_id INTEGER REFERENCES participants(id) ON DELETE SET NULL,
+            facilitator_id INTEGER REFERENCES facilitators(id) ON DELETE SET NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX edits_subject ON edits(workshop_id, subject, version);
+        ALTER TABLE drafts ADD COLUMN snapshot TEXT;
+        ALTER TABLE drafts ADD COLUMN changes TEXT
+        """,
+    )
+    bump = "UPDATE workshops SET revision = revision + 1 WHERE id = {workshop};"
+    db.execute("CREATE TRIGGER actions_update_more_bumps AFTER UPDATE OF answers_item_id, starts, ends, "
+               "first_step, status, progress ON actions BEGIN "
+               + bump.format(workshop="NEW.workshop_id") + " END")
+    db.execute("CREATE TRIGGER workshops_closed_bumps AFTER UPDATE OF closed_at ON workshops BEGIN "
+               + bump.format(workshop="NEW.id") + " END")
+    through_action = "(SELECT workshop_id FROM actions WHERE id = {row}.action_id)"
+    for table in ("action_volunteers", "action_ratings"):
+        for event, row in (("insert", "NEW"), ("delete", "OLD"), ("update", "NEW")):
+            db.execute(f"CREATE TRIGGER {table}_{event}_bumps AFTER {event.upper()} ON {table} BEGIN "
+                       + bump.format(workshop=through_action.format(row=row)) + " END")
+    for event, row in (("insert", "NEW"), ("update", "NEW")):
+        db.execute(f"CREATE TRIGGER agenda_texts_{event}_bumps AFTER {event.upper()} ON agenda_texts "
+                   "BEGIN " + bump.format(workshop=f"{row}.workshop_id") + " END")

@@ -25,6 +25,9 @@ def settings(db: Database, workshop: dict, step: str) -> dict:
     found = dict(zip(DEFAULTS, row)) if row else dict(DEFAULTS)
     found["budget"] = POINTS if found["method"] == "points" else workshop["dots"]
     found["step"] = step
+    # A closed workshop is locked everywhere: the room can read, not change.
+    found["closed"] = bool(workshop.get("closed_at"))
+    found["locked"] = found["locked"] or int(found["closed"])
     return found
 
 

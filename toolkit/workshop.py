@@ -250,7 +250,9 @@ def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=Non
 
 
 def is_locked(db: Database, workshop: dict, step: str) -> bool:
-    """Whether the facilitator locked step: no more votes, items or comments from the room."""
+    """Whether the facilitator locked step (or closed the workshop): nothing more from the room."""
+    if workshop.get("closed_at"):
+        return True
     row = db.execute("SELECT locked FROM step_settings WHERE workshop_id = ? AND step = ?",
                      [workshop["id"], step]).fetchone()
     return bool(row and row[0])
@@ -276,3 +278,11 @@ def set_hidden(db: Database, workshop: dict, item_id, hidden: bool) -> dict:
 def set_adopted(db: Database, workshop: dict, item_id, adopted: bool) -> dict:
     """Adopt an item into the agenda, or take it out again."""
     return set_flag(db, workshop, item_id, "adopted", adopted)
+
+
+def set_closed(db: Database, workshop: dict, closed: bool) -> dict:
+    """Close a workshop to the room (its agenda stays the facilitator's to follow up) or reopen it."""
+    with writing(db):
+        db.execute("UPDATE workshops SET closed_at = ? WHERE id = ?",
+                   [now() if closed else None, workshop["id"]])
+    return get(db, workshop["id"])

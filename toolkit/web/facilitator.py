@@ -7,7 +7,7 @@ from toolkit import agenda, comment, merge, participant
 from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import become, get_db, htmx, invalid, render
+from toolkit.web import agenda_pages, become, get_db, htmx, invalid, render
 from toolkit.web.auth import login_required
 from toolkit.web.views import step_page
 
@@ -233,11 +233,68 @@ def propose_action(code):
     """Add an action on the room's behalf."""
     workshop = _workshop(code)
     try:
-        proposed = actions.propose(get_db(), workshop, request.form)
+        proposed = actions.propose(get_db(), workshop, request.form, facilitator_id=g.facilitator["id"])
     except Invalid as error:
         return step_page(get_db(), workshop, "actions", facilitating=True, error=error)
     flash(gettext("The action “%(what)s” was added.", what=proposed["what"]), "ok")
-    return redirect(url_for(".workshop", code=code, step="actions"), 303)
+    return redirect(url_for(".workshop", code=code, step="actions") + f"#action-{proposed['id']}", 303)
+
+
+@bp.route("/workshops/<code>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_action(code, action_id):
+    """Edit an action; a collision with someone else's edit shows both versions."""
+    workshop = _workshop(code)
+    return agenda_pages.action_page(get_db(), workshop, action_id, facilitating=True,
+                                    facilitator=g.facilitator)
+
+
+@bp.route("/workshops/<code>/actions/<int:action_id>/progress", methods=["GET", "POST"])
+@login_required
+def follow_up(code, action_id):
+    """Record an action's status and progress, also long after the workshop closed."""
+    workshop = _workshop(code)
+    return agenda_pages.action_page(get_db(), workshop, action_id, facilitating=True,
+                                    facilitator=g.facilitator, follow_up=True)
+
+
+@bp.get("/workshops/<code>/actions/<int:action_id>/history")
+@login_required
+def action_history(code, action_id):
+    """Who changed this action, what and when."""
+    workshop = _workshop(code)
+    db = get_db()
+    found = actions.get(db, workshop, action_id)
+    return agenda_pages.history_page(db, workshop, actions.subject(found), facilitating=True,
+                                     heading=found["what"])
+
+
+@bp.route("/workshops/<code>/texts/<key>", methods=["GET", "POST"])
+@login_required
+def edit_text(code, key):
+    """Write one of the agenda's own texts."""
+    workshop = _workshop(code)
+    return agenda_pages.text_page(get_db(), workshop, key, facilitating=True, facilitator=g.facilitator)
+
+
+@bp.get("/workshops/<code>/history")
+@login_required
+def history(code):
+    """Every change to the agenda's actions and texts."""
+    workshop = _workshop(code)
+    return agenda_pages.history_page(get_db(), workshop, facilitating=True)
+
+
+@bp.post("/workshops/<code>/close")
+@login_required
+def close(code):
+    """Close the workshop to the room, or open it again."""
+    workshop = _workshop(code)
+    closing = request.form.get("closed") == "1"
+    workshops.set_closed(get_db(), workshop, closing)
+    flash(gettext("The workshop is closed: participants can still read, but no longer change anything.")
+          if closing else gettext("The workshop is open again."), "ok")
+    return redirect(url_for(".workshop", code=code, step="review"), 303)
 
 
 @bp.post("/workshops/<code>/actions/<int:action_id>/delete")
@@ -245,8 +302,7 @@ def propose_action(code):
 def delete_action(code, action_id):
     """Remove an action."""
     workshop = _workshop(code)
-    removed = actions.get(get_db(), workshop, action_id)
-    actions.remove(get_db(), workshop, action_id)
+    removed = actions.remove(get_db(), workshop, action_id, facilitator_id=g.facilitator["id"])
     flash(gettext("The action “%(what)s” was removed.", what=removed["what"]), "ok")
     return redirect(url_for(".workshop", code=code, step="actions"), 303)
 

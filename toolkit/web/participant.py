@@ -10,7 +10,7 @@ from toolkit import vote
 from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import become, get_db, htmx, invalid, render
+from toolkit.web import agenda_pages, become, get_db, htmx, invalid, render
 from toolkit.web.views import step_page
 
 bp = Blueprint("participant", __name__)
@@ -203,4 +203,69 @@ def propose_action(code):
     except Invalid as error:
         return step_page(db, workshop, workshop["step"], me=me, error=error)
     flash(gettext("The action “%(what)s” was added.", what=proposed["what"]), "ok")
-    return redirect(url_for(".current_step", code=workshop["code"]) + "#actions", 303)
+    return redirect(url_for(".current_step", code=workshop["code"]) + f"#action-{proposed['id']}", 303)
+
+
+@bp.route("/w/<code>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+def edit_action(code, action_id):
+    """Edit an action together with the room; a collision shows both versions."""
+    workshop, me = _joined(code, required=True)
+    return agenda_pages.action_page(get_db(), workshop, action_id, me=me)
+
+
+@bp.get("/w/<code>/actions/<int:action_id>/history")
+def action_history(code, action_id):
+    """Who changed this action, what and when."""
+    workshop, me = _joined(code, required=True)
+    db = get_db()
+    found = actions.get(db, workshop, action_id)
+    return agenda_pages.history_page(db, workshop, actions.subject(found), me=me,
+                                     heading=found["what"])
+
+
+@bp.post("/w/<code>/actions/<int:action_id>/volunteer")
+def volunteer(code, action_id):
+    """Offer one's organisation as lead or partner of an action, or withdraw the offer."""
+    workshop, me = _joined(code, required=True)
+    db = get_db()
+    try:
+        actions.volunteer(db, workshop, action_id, me["id"], request.form.get("role"))
+    except Invalid as error:
+        return step_page(db, workshop, workshop["step"], me=me, error=error)
+    role = request.form.get("role")
+    message = {
+        "lead": gettext("%(organisation)s is offered as lead.", organisation=me["organisation"]),
+        "partner": gettext("%(organisation)s is offered as partner.", organisation=me["organisation"]),
+    }.get(role, gettext("Your offer is withdrawn."))
+    flash(message, "ok")
+    return redirect(url_for(".current_step", code=workshop["code"]) + f"#action-{action_id}", 303)
+
+
+@bp.post("/w/<code>/actions/<int:action_id>/rating")
+def rate_action(code, action_id):
+    """Rate an action's impact and effort."""
+    workshop, me = _joined(code, required=True)
+    db = get_db()
+    try:
+        rated = actions.rate(db, workshop, action_id, me["id"], request.form)
+    except Invalid as error:
+        return step_page(db, workshop, workshop["step"], me=me, error=error)
+    message = gettext("Your rating is saved: impact %(impact)d, effort %(effort)d.", **rated)
+    if htmx:
+        return render("_message.html", message=message, kind="ok")
+    flash(message, "ok")
+    return redirect(url_for(".current_step", code=workshop["code"]) + f"#action-{action_id}", 303)
+
+
+@bp.route("/w/<code>/texts/<key>", methods=["GET", "POST"])
+def edit_text(code, key):
+    """Write one of the agenda's own texts together."""
+    workshop, me = _joined(code, required=True)
+    return agenda_pages.text_page(get_db(), workshop, key, me=me)
+
+
+@bp.get("/w/<code>/history")
+def history(code):
+    """Every change to the agenda's actions and texts."""
+    workshop, me = _joined(code, required=True)
+    return agenda_pages.history_page(get_db(), workshop, me=me)

@@ -3,7 +3,7 @@ from flask import request
 from flask_babel import gettext
 
 from toolkit import action as actions
-from toolkit import agenda, catalogue, comment, consensus, participant, vote
+from toolkit import agenda, catalogue, chart, comment, consensus, participant, texts, vote
 from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.web import error_fragment, htmx, language, render
@@ -53,10 +53,50 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
             context["items"] = [i for i in listed if not i["hidden"] or mine.get(i["id"])]
             context["left"] = context["rules"]["budget"] - vote.dots_used(db, workshop, me["id"], step)
     if step in ("actions", "review"):
-        context["recommendations"] = actions.adopted_recommendations(db, workshop, lang=lang)
-        context["actions"] = actions.for_workshop(db, workshop)
+        context.update(action_plan(db, workshop, facilitating, me))
     if step == "review":
         context["agenda"] = agenda.build(db, workshop, agenda.next_version(db, workshop))
         context["drafts"] = agenda.drafts(db, workshop) if facilitating else []
     template = "facilitator/workshop.html" if facilitating else "participant/step.html"
     return render(template, fragment, status=422 if error is not None else 200, **context)
+
+
+def action_plan(db, workshop, facilitating=False, me=None) -> dict:
+    """What the actions and review steps show: actions with volunteers, ratings, matrix and texts."""
+    lang = language()
+    listed = actions.for_workshop(db, workshop)
+    answerable = actions.answerable(db, workshop, lang=lang)
+    rules = steps.settings(db, workshop, "actions")
+    shown = facilitating or rules["revealed"] or workshop["step"] == "review"
+    rated = actions.ratings(db, workshop) if shown else {}
+    in_agenda = [row for row in listed if row["in_agenda"]]
+    numbers = {row["id"]: number for number, row in enumerate(in_agenda, 1)}
+    points = [
+        {"number": numbers[row["id"]], "title": row["what"], **rated[row["id"]]}
+        for row in in_agenda if row["id"] in rated
+    ]
+    labels = {key: gettext(label) for key, label, _description in actions.QUADRANTS}
+    labels.update(impact=gettext("Impact"), effort=gettext("Effort"))
+    return {
+        "recommendations": actions.adopted_recommendations(db, workshop, lang=lang),
+        "actions": listed,
+        "numbers": numbers,
+        "answerable_items": answerable,
+        "answer_titles": {item["id"]: item["title"] for item in answerable},
+        "volunteers": actions.volunteers(db, workshop),
+        "ratings": rated,
+        "ratings_shown": shown,
+        "my_ratings": actions.my_ratings(db, me["id"]) if me else {},
+        "room_may_work": actions.room_may_work(db, workshop),
+        "matrix": chart.matrix_svg(gettext("Impact and effort of the actions"), points, labels,
+                                   actions.SCALE, actions.THRESHOLD) if points else None,
+        "quadrants": [
+            {"key": key, "label": gettext(label), "description": gettext(description),
+             "points": [p for p in points if p["quadrant"] == key]}
+            for key, label, description in actions.QUADRANTS
+        ],
+        "statuses": dict(actions.STATUSES),
+        "texts": texts.all_texts(db, workshop),
+        "text_labels": texts.TEXTS,
+        "room_may_write": texts.room_may_write(db, workshop),
+    }

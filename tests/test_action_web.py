@@ -1,0 +1,163 @@
+"""Planning actions through the pages: editing together, collisions, history, ratings, follow-up."""
+import html
+import re
+
+import pytest
+from conftest import at_step, join
+
+from toolkit import action, agenda, editing
+from toolkit import workshop as workshops
+
+
+@pytest.fixture
+def room(app, db, workshop):
+    """A workshop at the actions step, one adopted recommendation, one action, two joined browsers."""
+    recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
+    workshops.set_adopted(db, workshop, recommendation["id"], True)
+    workshop = at_step(db, workshop, "actions")
+    anna = join(app, workshop, "companies", "Anna", "Norma")
+    bram = join(app, workshop, "education", "Bram", "ROC")
+    made = action.propose(db, workshop, {"recommendation_id": recommendation["id"], "what": "Leerrecht",
+                                         "lead": "FNV"}, participant_id=anna.participant_id)
+    return workshop, recommendation, made, anna, bram
+
+
+def _fields(page: str) -> dict:
+    """The values an edit page's form would send."""
+    values = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        found = re.search(r'name="([^"]+)"[^>]*value="([^"]*)"', tag)
+        if found and ('type="radio"' not in tag or " checked" in tag):
+            values[found.group(1)] = found.group(2)
+    values.update(re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', page))
+    values.update(re.findall(r'<select[^>]*name="([^"]+)".*?<option value="([^"]*)" selected', page, re.S))
+    return {k: html.unescape(v) for k, v in values.items() if k != "csrf_token"}
+
+
+def test_the_actions_step_shows_every_part_of_an_action(app, db, room, facilitator):
+    workshop, recommendation, made, anna, _ = room
+    action.edit(db, workshop, made["id"], {"recommendation_id": recommendation["id"], "what": "Leerrecht",
+                                           "lead": "FNV", "first_step": "Overleg in februari", "starts": "2027-Q1",
+                                           "version": 1}, participant_id=anna.participant_id)
+    page = anna.get(f"/w/{workshop['code']}").get_data(as_text=True)
+    for expected in ("Leerrecht", "FNV", "Overleg in februari", "2027-Q1", "/volunteer", "/rating", "/edit",
+                     "/history"):
+        assert expected in page
+    assert facilitator.get(f"/facilitator/workshops/{workshop['code']}?step=actions").status_code == 200
+
+
+def test_two_people_edit_the_same_action_and_the_second_sees_both(app, db, room):
+    workshop, _, made, anna, bram = room
+    url = f"/w/{workshop['code']}/actions/{made['id']}/edit"
+    anna_form = _fields(anna.get(url).get_data(as_text=True))
+    bram_form = _fields(bram.get(url).get_data(as_text=True))
+    assert anna_form["version"] == bram_form["version"] == "1"
+    assert anna.post(url, {**anna_form, "what": "Leerrecht van 40 uur"}).status_code == 303
+    collided = bram.post(url, {**bram_form, "what": "Leerrecht voor iedereen"})
+    page = collided.get_data(as_text=True)
+    assert collided.status_code == 409
+    assert "Leerrecht van 40 uur" in page and "Leerrecht voor iedereen" in page
+    assert action.get(db, workshop, made["id"])["what"] == "Leerrecht van 40 uur"
+    # Bram combines both and saves from the version the conflict view carries.
+    settled = _fields(page)
+    assert settled["version"] == "2"
+    settled.update(what="Leerrecht van 40 uur voor iedereen", choose_what="mine")
+    assert bram.post(url, settled).status_code == 303
+    assert action.get(db, workshop, made["id"])["what"] == "Leerrecht van 40 uur voor iedereen"
+    texts_on_record = [e["snapshot"].get("what") for e in editing.history(db, workshop, action.subject(made))]
+    assert texts_on_record == ["Leerrecht van 40 uur voor iedereen", "Leerrecht van 40 uur", "Leerrecht"]
+
+
+def test_keeping_theirs_in_the_conflict_view(app, db, room):
+    workshop, _, made, anna, bram = room
+    url = f"/w/{workshop['code']}/actions/{made['id']}/edit"
+    form = _fields(anna.get(url).get_data(as_text=True))
+    anna.post(url, {**form, "lead": "Saxion"})
+    page = bram.post(url, {**form, "lead": "ROC"}).get_data(as_text=True)
+    settled = {**_fields(page), "choose_lead": "theirs"}
+    assert bram.post(url, settled).status_code == 303
+    assert action.get(db, workshop, made["id"])["lead"] == "Saxion"
+
+
+def test_the_history_page_says_who_changed_what(app, db, room, facilitator):
+    workshop, recommendation, made, anna, bram = room
+    url = f"/w/{workshop['code']}/actions/{made['id']}/edit"
+    bram.post(url, {**_fields(bram.get(url).get_data(as_text=True)), "indicator": "60 mensen"})
+    page = anna.get(f"/w/{workshop['code']}/actions/{made['id']}/history").get_data(as_text=True)
+    assert "Bram" in page and "60 mensen" in page and "Anna" in page
+    whole = facilitator.get(f"/facilitator/workshops/{workshop['code']}/history").get_data(as_text=True)
+    assert "60 mensen" in whole
+
+
+def test_history_hides_names_in_an_anonymous_workshop(app, db, room):
+    workshop, _, made, anna, _ = room
+    db.execute("UPDATE workshops SET anonymous = 1 WHERE id = ?", [workshop["id"]])
+    db.conn.commit()
+    page = anna.get(f"/w/{workshop['code']}/actions/{made['id']}/history").get_data(as_text=True)
+    assert "Anna" not in page and "Norma" in page
+
+
+def test_rating_and_volunteering(app, db, room):
+    workshop, _, made, anna, bram = room
+    response = anna.post(f"/w/{workshop['code']}/actions/{made['id']}/rating", {"impact": "4", "effort": "2"}, htmx=True)
+    assert response.status_code == 200 and "4" in response.get_data(as_text=True)
+    refused = anna.post(f"/w/{workshop['code']}/actions/{made['id']}/rating", {"impact": "9", "effort": "2"}, htmx=True)
+    assert refused.status_code == 422
+    assert bram.post(f"/w/{workshop['code']}/actions/{made['id']}/volunteer", {"role": "lead"}).status_code == 303
+    assert action.volunteers(db, workshop)[made["id"]][0]["organisation"] == "ROC"
+    assert action.my_ratings(db, anna.participant_id)[made["id"]]["impact"] == 4
+
+
+def test_the_matrix_appears_when_results_are_revealed(app, db, room, facilitator):
+    workshop, _, made, anna, _ = room
+    anna.post(f"/w/{workshop['code']}/actions/{made['id']}/rating", {"impact": "5", "effort": "1"})
+    assert "<svg" not in anna.get(f"/w/{workshop['code']}").get_data(as_text=True).split('id="matrix"')[1]
+    page = facilitator.get(f"/facilitator/workshops/{workshop['code']}?step=actions").get_data(as_text=True)
+    matrix = page.split('id="matrix"')[1]
+    assert "<svg" in matrix and "<table" in matrix and "Leerrecht" in matrix
+
+
+def test_another_workshops_action_answers_like_a_missing_one(app, db, room, facilitator):
+    workshop, recommendation, made, anna, _ = room
+    other = workshops.create(db, facilitator.account["id"], {
+        "title": "Ander", "region": "R", "sector": "S", "date": "2026-12-01", "language": "nl", "dots": "5"})
+    for url in (f"/w/{workshop['code']}/actions/{made['id'] + 1000}/edit",
+                f"/w/{workshop['code']}/actions/{made['id'] + 1000}/history",
+                f"/facilitator/workshops/{other['code']}/actions/{made['id']}/edit"):
+        browser = facilitator if url.startswith("/facilitator") else anna
+        assert browser.get(url).status_code == 404
+
+
+def test_writing_a_text_together(app, db, room, facilitator):
+    workshop, _, _, anna, bram = room
+    url = f"/w/{workshop['code']}/texts/vision"
+    anna_form = _fields(anna.get(url).get_data(as_text=True))
+    bram_form = _fields(bram.get(url).get_data(as_text=True))
+    assert anna.post(url, {**anna_form, "body": "Iedereen leert."}).status_code == 303
+    collided = bram.post(url, {**bram_form, "body": "Samen leren."})
+    assert collided.status_code == 409
+    page = collided.get_data(as_text=True)
+    assert "Iedereen leert." in page and "Samen leren." in page
+    assert bram.post(url, {**_fields(page), "body": "Iedereen leert, samen."}).status_code == 303
+    assert agenda.build(db, workshop, 1)["texts"]["vision"] == "Iedereen leert, samen."
+    assert anna.get(f"/w/{workshop['code']}/texts/mission").status_code == 404
+
+
+def test_a_closed_workshop_takes_no_more_from_the_room_but_the_facilitator_follows_up(app, db, room, facilitator):
+    workshop, _, made, anna, _ = room
+    code = workshop["code"]
+    assert facilitator.post(f"/facilitator/workshops/{code}/close", {"closed": "1"}).status_code == 303
+    refused = anna.post(f"/w/{code}/actions/{made['id']}/rating", {"impact": "3", "effort": "3"})
+    assert refused.status_code == 422
+    page = anna.get(f"/w/{code}").get_data(as_text=True)
+    assert "/rating" not in page and "/volunteer" not in page
+    url = f"/facilitator/workshops/{code}/actions/{made['id']}/progress"
+    form = _fields(facilitator.get(url).get_data(as_text=True))
+    saved = facilitator.post(url, {**form, "status": "started", "progress": "Twee bedrijven doen mee"})
+    assert saved.status_code == 303
+    assert facilitator.post(f"/facilitator/workshops/{code}/drafts").status_code == 303
+    built = agenda.build(db, workshops.get(db, workshop["id"]), 2)
+    assert built["followup"] and built["actions"][0]["status"] == "started"
+    assert built["actions"][0]["progress"] == "Twee bedrijven doen mee"
+    review = facilitator.get(f"/facilitator/workshops/{code}?step=review").get_data(as_text=True)
+    assert "Open the workshop again" in review or "weer open" in review
