@@ -161,3 +161,33 @@ def test_a_closed_workshop_takes_no_more_from_the_room_but_the_facilitator_follo
     assert built["actions"][0]["progress"] == "Twee bedrijven doen mee"
     review = facilitator.get(f"/facilitator/workshops/{code}?step=review").get_data(as_text=True)
     assert "Open the workshop again" in review or "weer open" in review
+
+
+def test_many_people_saving_the_same_field_at_once_lose_nothing(app, db, room):
+    """Eight people save the same field from the same version at the same moment: one wins, seven get both texts."""
+    import threading
+
+    workshop, _, made, *_ = room
+    url = f"/w/{workshop['code']}/actions/{made['id']}/edit"
+    browsers = [join(app, workshop, "workers", f"P{i}", f"Org {i}") for i in range(8)]
+    forms = [_fields(b.get(url).get_data(as_text=True)) for b in browsers]
+    start = threading.Barrier(len(browsers))
+    answers = {}
+
+    def save(i):
+        start.wait()
+        answers[i] = browsers[i].post(url, {**forms[i], "what": f"Text of P{i}"})
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(len(browsers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(r.status_code for r in answers.values())
+    assert codes == [303] + [409] * 7
+    winner = next(i for i, r in answers.items() if r.status_code == 303)
+    assert action.get(db, workshop, made["id"])["what"] == f"Text of P{winner}"
+    for i, response in answers.items():
+        if i != winner:
+            page = response.get_data(as_text=True)
+            assert f"Text of P{i}" in page and f"Text of P{winner}" in page

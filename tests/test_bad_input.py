@@ -123,3 +123,86 @@ def test_made_up_addresses(facilitator, room, path, code, number):
     url = path.format(code or "X", number)
     for method in (facilitator.get, facilitator.post):
         assert method(url).status_code < 500
+
+
+periods = st.sampled_from(["", "2027", "2027-Q2", "Q3 2028", "2027-03-15"]) | anything
+TEXT_FIELDS = st.fixed_dictionaries({f: anything for f in action.TEXT_FIELDS})
+
+
+def _clean(value: str) -> str:
+    return _FORBIDDEN.sub("", _sendable(value)).strip()
+
+
+@pytest.fixture
+def planned(db, room):
+    """The room at the actions step with one action to edit."""
+    workshop = workshops.get(db, room["workshop"]["id"])
+    workshops.set_step(db, workshop["id"], "actions")
+    workshop = workshops.get(db, workshop["id"])
+    made = action.propose(db, workshop, {"recommendation_id": room["recommendation"]["id"], "what": "Start"})
+    return {**room, "workshop": workshop, "action": made}
+
+
+@SETTINGS
+@given(fields=TEXT_FIELDS, starts=periods, ends=periods, answers=anything, version=anything)
+def test_editing_an_action(db, planned, fields, starts, ends, answers, version):
+    """Anything typed into an edit is refused with a message or saved intact and recorded."""
+    code, made = planned["workshop"]["code"], planned["action"]
+    current = action.get(db, planned["workshop"], made["id"])
+    form = {k: _sendable(v) for k, v in fields.items()}
+    form.update(recommendation_id=planned["recommendation"]["id"], starts=_sendable(starts), ends=_sendable(ends),
+                answers_item_id=_sendable(answers), version=_sendable(version) or str(current["version"]))
+    before = db["edits"].count
+    response = planned["person"].post(f"/w/{code}/actions/{made['id']}/edit", form)
+    _is_clean(response)
+    saved = action.get(db, planned["workshop"], made["id"])
+    if response.status_code == 303:
+        assert {f: saved[f] for f in action.TEXT_FIELDS} == {f: _clean(form[f]) for f in action.TEXT_FIELDS}
+        assert db["edits"].count == before + (saved["version"] != current["version"])
+        for page in (f"/w/{code}/actions/{made['id']}/edit", f"/w/{code}/actions/{made['id']}/history", f"/w/{code}"):
+            assert planned["person"].get(page).status_code == 200
+    else:
+        assert saved == current and db["edits"].count == before
+
+
+@SETTINGS
+@given(impact=anything | st.sampled_from(["1", "3", "5"]), effort=anything | st.sampled_from(["2", "4"]),
+       role=anything | st.sampled_from(["lead", "partner", ""]))
+def test_rating_and_volunteering(db, planned, impact, effort, role):
+    code, made = planned["workshop"]["code"], planned["action"]
+    rated = planned["person"].post(f"/w/{code}/actions/{made['id']}/rating",
+                                   {"impact": _sendable(impact), "effort": _sendable(effort)})
+    _is_clean(rated)
+    offered = planned["person"].post(f"/w/{code}/actions/{made['id']}/volunteer", {"role": _sendable(role)})
+    _is_clean(offered)
+    for row in db["action_ratings"].rows:
+        assert 1 <= row["impact"] <= 5 and 1 <= row["effort"] <= 5
+    assert {row["role"] for row in db["action_volunteers"].rows} <= {"lead", "partner"}
+
+
+@SETTINGS
+@given(key=st.sampled_from(["vision", "summary", "next_steps"]) | anything, body=anything, version=anything)
+def test_writing_a_text(db, planned, key, body, version):
+    code = planned["workshop"]["code"]
+    response = planned["person"].post(f"/w/{code}/texts/{_sendable(key)}",
+                                      {"body": _sendable(body), "version": _sendable(version)})
+    _is_clean(response)
+    if response.status_code == 303:
+        stored = {row["key"]: row["body"] for row in db["agenda_texts"].rows}
+        assert stored[key] == _clean(body)
+
+
+@SETTINGS
+@given(status=anything | st.sampled_from(["planned", "started", "done", "stopped"]), progress=anything)
+def test_following_up(db, facilitator, planned, status, progress):
+    code, made = planned["workshop"]["code"], planned["action"]
+    current = action.get(db, planned["workshop"], made["id"])
+    response = facilitator.post(f"/facilitator/workshops/{code}/actions/{made['id']}/progress",
+                                {"status": _sendable(status), "progress": _sendable(progress),
+                                 "version": current["version"]})
+    _is_clean(response)
+    saved = action.get(db, planned["workshop"], made["id"])
+    if response.status_code == 303:
+        assert (saved["status"], saved["progress"]) == (status, _clean(progress))
+    else:
+        assert saved == current
