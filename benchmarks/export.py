@@ -10,7 +10,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from toolkit import action, agenda, catalogue, participant, vote
+from toolkit import action, agenda, catalogue, comment, participant, texts, vote
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
@@ -39,10 +39,22 @@ def _workshop(folder: Path, people: int, actions: int) -> tuple:
         workshops.set_adopted(db, made, item["id"], True)
     workshops.set_step(db, made["id"], "actions")
     made = workshops.get(db, made["id"])
+    drivers = workshops.items(db, made, kinds=("driver",))
     for i in range(actions):
-        action.propose(db, made, {"recommendation_id": recommendations[i % 5]["id"], "what": f"Actie {i}: " + "x" * 80,
-                                  "lead": f"Org {i % 40}", "partners": "ROC, Saxion", "timeline": "2027",
-                                  "resources": "Regio Deal", "indicator": "5 leerlijnen"})
+        proposed = action.propose(db, made, {
+            "recommendation_id": recommendations[i % 5]["id"], "what": f"Actie {i}: " + "x" * 80,
+            "answers_item_id": drivers[i % len(drivers)]["id"], "lead": f"Org {i % 40}",
+            "partners": "ROC, Saxion", "starts": "2027-Q1", "ends": "2028", "timeline": "jaarlijks",
+            "resources": "Regio Deal", "indicator": "5 leerlijnen", "first_step": "Kwartiermaker"})
+        # Up to ten ratings and two volunteers per action, as a busy room would leave.
+        for j, person in enumerate(joined[:10]):
+            action.rate(db, made, proposed["id"], person["id"], {"impact": 1 + (i + j) % 5, "effort": 1 + (i * j) % 5})
+        for person, role in zip(joined[i % max(1, len(joined) - 2):][:2], ("lead", "partner")):
+            action.volunteer(db, made, proposed["id"], person["id"], role)
+    for i in range(min(people, 50)):
+        comment.add(db, made, recommendations[i % 5]["id"], {"body": f"Opmerking {i}"})
+    for key in texts.KEYS:
+        texts.save(db, made, key, {"body": "Een alinea tekst. " * 20, "version": 0})
     return db, made
 
 
@@ -64,7 +76,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one small size, one repeat")
     args = parser.parse_args()
-    sizes = [(12, 6)] if args.quick else [(10, 10), (60, 30), (100, 100), (1000, 1000)]
+    sizes = [(12, 6)] if args.quick else [
+        (60, 10), (60, 100), (60, 1000),  # growing action plans
+        (10, 30), (100, 30), (1000, 30),  # growing rooms
+        (60, 30),                         # the target: a full room with a realistic plan
+    ]
     print(f"python {platform.python_version()}, {platform.machine()}")
     print("| participants | actions | export (median) | Python heap peak | document |")
     print("| --- | --- | --- | --- | --- |")

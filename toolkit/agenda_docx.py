@@ -1,48 +1,51 @@
-"""Render a draft regional action agenda (plain data from toolkit.agenda) to a Word document.
-
-The renderer knows neither the database nor Flask: `render(agenda)` takes the agenda dict
-and returns the .docx bytes. Styles are set up in code on python-docx's default document,
-so there is no template file to keep in step.
-"""
+"""Render a draft regional action agenda (plain data from toolkit.agenda) to a Word document."""
+# The renderer knows neither the database nor Flask: `render(agenda)` takes the agenda dict
+# and returns .docx bytes. Everything visual comes from a Word template (agendas/, made by
+# toolkit.agenda_template): the body is built with the template's style names only, so an
+# organisation restyles the agenda in Word without touching this code.
+#
+# Paragraphs and tables are written as XML elements directly: python-docx's own
+# builders look up the schema order for every property they add, which made a large
+# agenda several times slower.
 import io
+import os
 import re
+import struct
 from datetime import datetime
+from pathlib import Path
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
-from docx.oxml import OxmlElement
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.shared import Cm
 
+import toolkit
+from toolkit import figures
 from toolkit.i18n import gettext_for
+
+AGENDAS = Path(toolkit.__file__).resolve().parent.parent / "agendas"
+TEMPLATES_ENV = "TOOLKIT_AGENDAS"
 
 # Characters XML 1.0 forbids (C0 controls except tab/newline/CR, lone surrogates, U+FFFE/FFFF).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_PLACEHOLDER = re.compile(r"\{(title|draft)\}")
 
-# Word's language tags for the document and its spelling checker.
 _WORD_LANGUAGE = {"nl": "nl-NL", "en": "en-GB"}
-_DATE_LOCALE = {"nl": "nl_NL", "en": "en_GB"}
-
-FONT = "Calibri"
-TEXT_WIDTH_CM = 16.0  # A4 (21 cm) minus 2.5 cm margins left and right
-
-DARK = RGBColor(0x1F, 0x38, 0x64)
-ACCENT = RGBColor(0x2E, 0x5C, 0x8A)
-GREY = RGBColor(0x59, 0x59, 0x59)
-# The three origins are told apart by a marker text first; the colour only helps the eye.
-STUDY_COLOUR = RGBColor(0x40, 0x40, 0x40)
-DERIVED_COLOUR = RGBColor(0x1B, 0x6A, 0x6F)
-WORKSHOP_COLOUR = RGBColor(0xB0, 0x4A, 0x00)
-HEADER_FILL = "DCE6F1"
-GROUP_FILL = "F2F2F2"
+_LOCALE = {"nl": "nl_NL", "en": "en_GB"}
 PROPERTY_LIMIT = 255  # python-docx refuses longer core properties
-TOC_STYLE_ID = "TOC1"
-TABLE_STYLE_ID = "TableText"
 SHORT_TABLE = 12  # tables with up to this many rows are kept on one page
+TWIPS_PER_CM = 567
+ORIGIN_STYLES = {  # origin → (label style, wording style)
+    "study": ("Study Label", "Study Quote"),
+    "derived": ("Derived Label", "Derived Wording"),
+    "workshop": ("Workshop Label", "Workshop Addition"),
+}
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 def xml_safe(text) -> str:
@@ -53,106 +56,138 @@ def xml_safe(text) -> str:
     return _FORBIDDEN.sub("", text)
 
 
-def render(agenda: dict) -> bytes:
-    """The draft action agenda as .docx bytes, in agenda["language"]."""
-    _ = gettext_for(agenda["language"])
-    doc = _new_document(agenda)
-    _set_properties(doc, agenda, _)
-    _footer(doc.sections[0], agenda, _)
-    _title_page(doc, agenda, _)
-    _contents(doc, _)
-    _introduction(doc, agenda, _)
-    _participation(doc, agenda, _)
-    _drivers(doc, agenda, _)
-    _barriers_and_success_factors(doc, agenda, _)
-    _priorities(doc, agenda, _)
-    _new_section(doc, agenda, _, landscape=True)  # room for the six columns
-    _action_plan(doc, agenda, _)
-    _new_section(doc, agenda, _, landscape=False)
-    _next_steps(doc, agenda, _)
-    _annex(doc, agenda, _)
-    _source(doc, agenda, _)
+def template_path(language: str) -> Path:
+    """The template for language: from the folder in $TOOLKIT_AGENDAS, else the default."""
+    name = f"agenda-{language}.docx"
+    folder = os.environ.get(TEMPLATES_ENV)
+    if folder:
+        if not Path(folder).is_dir():
+            raise FileNotFoundError(f"{TEMPLATES_ENV}={folder} is not a folder")
+        if (Path(folder) / name).is_file():
+            return Path(folder) / name
+    return AGENDAS / name  # a folder without this language falls back to the default
+
+
+def render(agenda: dict, template=None) -> bytes:
+    """The draft action agenda as .docx bytes, in agenda["language"], styled by template."""
+    # template: a path or binary file of a .docx; by default template_path(language).
+    if template is None:
+        template = template_path(agenda["language"])
+    doc = Document(os.fspath(template) if isinstance(template, os.PathLike) else template)
+    # Older drafts' data may lack action numbers: number them in document order.
+    agenda = {**agenda, "actions": [
+        {**action, "number": action.get("number") or index}
+        for index, action in enumerate(agenda.get("actions") or [], 1)]}
+    writer = _Writer(doc, agenda)
+    writer.clear_body()
+    _set_properties(doc, agenda, writer._)
+    _title_page(writer, agenda)
+    _contents(writer)
+    _summary(writer, agenda)
+    _changes(writer, agenda)
+    _introduction(writer, agenda)
+    _participation(writer, agenda)
+    _drivers(writer, agenda)
+    _barriers_and_success_factors(writer, agenda)
+    _priorities(writer, agenda)
+    writer.new_section(landscape=True)  # room for the action plan's columns
+    _action_plan(writer, agenda)
+    writer.new_section(landscape=False)
+    _matrix(writer, agenda)
+    _next_steps(writer, agenda)
+    _annex(writer, agenda)
+    _comments(writer, agenda)
+    _source(writer, agenda)
+    writer.fill_contents()
+    _fill_placeholders(doc, {"title": " ".join(xml_safe(agenda["workshop"]["title"]).split()),
+                             "draft": _draft_label(agenda, writer._)})
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-def _chapter_titles(_) -> list[str]:
-    """The Heading 1 titles in document order (also the cached table of contents)."""
-    return [
-        _("Introduction and method"),
-        _("Who took part"),
-        _("What drives the region"),
-        _("Barriers and success factors"),
-        _("Priorities"),
-        _("Action plan"),
-        _("Next steps"),
-        _("Annex: all results"),
-        _("Source reference"),
-    ]
-
-
 # --- the chapters ----------------------------------------------------------------------
 
 
-def _title_page(doc, agenda, _):
+def _title_page(w, agenda):
+    _ = w._
     workshop, study = agenda["workshop"], agenda["study"]
-    label = doc.add_paragraph()
-    label.paragraph_format.space_before = Cm(5)
-    _run(label, _("Draft action agenda"), bold=True, color=ACCENT, size=14)
-    _paragraph(doc, workshop["title"], "Title")
-    place = doc.add_paragraph()
-    _run(place, workshop["region"], size=16, color=DARK)
+    w.paragraph(workshop["title"], "Title")
+    w.paragraph(_("Draft action agenda"), "Subtitle")
+    place = [xml_safe(workshop.get("region"))]
     if workshop.get("sector"):
-        _run(place, " · ", size=16, color=GREY)
-        _run(place, workshop["sector"], size=16, color=DARK)
-    when = doc.add_paragraph()
-    _run(when, _format_date(workshop["date"], agenda["language"]), size=12)
-    _run(when, " · ", size=12, color=GREY)
-    _run(when, _draft_label(agenda, _), bold=True, size=12)
-    based = doc.add_paragraph()
-    based.paragraph_format.space_before = Cm(3)
-    _run(based, _("Based on: %(study)s (%(publisher)s, %(year)s)") % {
+        place.append(xml_safe(workshop["sector"]))
+    w.paragraph(" · ".join(v for v in place if v))
+    when = _format_date(workshop.get("date"), agenda["language"])
+    w.paragraph(([when + " · "] if when else []) + [(_draft_label(agenda, _), "Strong")])
+    w.paragraph(_("Based on: %(study)s (%(publisher)s, %(year)s)") % {
         "study": xml_safe(study["title"]),
         "publisher": xml_safe(study["publisher"]),
         "year": xml_safe(study["year"]),
-    }, color=GREY)
-    small = doc.add_paragraph()
+    })
+    small = []
     if workshop.get("facilitator"):
-        _run(small, _("Facilitator: %(name)s") % {"name": xml_safe(workshop["facilitator"])},
-             size=9, color=GREY)
-        _run(small, "\n")
-    _run(small, _("Generated on %(when)s") % {"when": xml_safe(agenda["generated_at"])},
-         size=9, color=GREY)
+        small.append(_("Facilitator: %(name)s") % {"name": xml_safe(workshop["facilitator"])})
+        small.append("\n")
+    small.append(_("Generated on %(when)s") % {"when": xml_safe(agenda["generated_at"])})
+    if workshop.get("closed"):
+        small.append("\n" + _("The workshop has closed; this draft follows up on its actions."))
+    w.paragraph(small, "Small Print")
 
 
-def _contents(doc, _):
-    heading = _paragraph(doc, _("Contents"), "TOCHeading")
-    heading.paragraph_format.page_break_before = True
-    # A real TOC field, so Word fills in page numbers on "Update field". Until then the
-    # field shows its cached result: the chapter titles and how to update them.
-    entries = _chapter_titles(_)
-    first = _paragraph(doc, "", TOC_STYLE_ID)
-    _field_char(first, "begin")
-    instr = OxmlElement("w:instrText")
-    instr.set(qn("xml:space"), "preserve")
-    instr.text = ' TOC \\o "1-3" \\h \\z \\u '
-    first.add_run()._r.append(instr)
-    _field_char(first, "separate")
-    first.add_run(entries[0])
-    for entry in entries[1:]:
-        _paragraph(doc, entry, TOC_STYLE_ID)
-    hint = doc.add_paragraph()
-    hint.paragraph_format.space_before = Pt(12)
-    _run(hint, _("Right-click to update the table of contents."), italic=True, color=GREY,
-         size=9)
-    _field_char(hint, "end")
+def _contents(w):
+    _ = w._
+    w.contents_heading = w.paragraph(_("Contents"), "TOC Heading", page_break=True)
+    w.break_before_next_chapter = True
 
 
-def _introduction(doc, agenda, _):
+def _summary(w, agenda):
+    summary = (agenda.get("texts") or {}).get("summary")
+    if not xml_safe(summary).strip():
+        return
+    w.heading(w._("Summary"), 1)
+    w.workshop_text(summary)
+
+
+def _changes(w, agenda):
+    changes = agenda.get("changes")
+    if changes is None:
+        return
+    _ = w._
+    since = _("draft v%(version)s") % {"version": changes.get("since", "")}
+    w.heading(_("Changes since %(draft)s") % {"draft": since}, 1)
+    lists = [
+        (_("New actions"), changes.get("added") or []),
+        (_("Changed actions"), changes.get("changed") or []),
+        (_("Removed actions"), changes.get("removed") or []),
+        (_("Progress reported"), changes.get("progress") or []),
+    ]
+    moved = [_("%(title)s: from place %(from)s to %(to)s")
+             % {"title": xml_safe(m.get("title")), "from": m.get("from"), "to": m.get("to")}
+             for m in changes.get("moved") or []]
+    priorities = (
+        [_("New priority: %(title)s") % {"title": xml_safe(t)}
+         for t in changes.get("new_priorities") or []]
+        + [_("No longer a priority: %(title)s") % {"title": xml_safe(t)}
+           for t in changes.get("dropped_priorities") or []]
+        + moved)
+    lists.append((_("Changes in the priorities"), priorities))
+    if not any(entries for _title, entries in lists):
+        w.paragraph(_("Nothing changed since %(draft)s.") % {"draft": since})
+        return
+    w.paragraph(_("What changed in this draft compared with %(draft)s:") % {"draft": since})
+    for title, entries in lists:
+        if entries:
+            w.heading(title, 3)
+            for entry in entries:
+                w.paragraph(entry, "List Bullet")
+
+
+def _introduction(w, agenda):
+    _ = w._
     study, workshop = agenda["study"], agenda["workshop"]
-    _heading(doc, _("Introduction and method"), 1, page_break=True)
-    _heading(doc, _("The study"), 2)
+    w.heading(_("Introduction and method"), 1)
+    w.heading(_("The study"), 2)
     values = {
         "title": xml_safe(study["title"]),
         "publisher": xml_safe(study["publisher"]),
@@ -166,131 +201,140 @@ def _introduction(doc, agenda, _):
     else:
         text = _("This action agenda builds on the study “%(title)s” "
                  "(%(publisher)s, %(year)s; report %(report_number)s).") % values
-    _paragraph(doc, text)
+    w.paragraph(text)
     if study.get("aim"):
-        p = doc.add_paragraph()
-        _run(p, _("Aim."), bold=True)
-        _run(p, " " + xml_safe(study["aim"]))
+        w.paragraph([(_("Aim."), "Strong"), " " + xml_safe(study["aim"])])
     if study.get("method"):
-        p = doc.add_paragraph()
-        _run(p, _("Method."), bold=True)
-        _run(p, " " + xml_safe(study["method"]))
+        w.paragraph([(_("Method."), "Strong"), " " + xml_safe(study["method"])])
 
     questions = agenda.get("research_questions") or []
     if questions:
-        _heading(doc, _("Research questions"), 2)
-        _paragraph(doc, _("The study answers these research questions:"))
+        w.heading(_("Research questions"), 2)
+        w.paragraph(_("The study answers these research questions:"))
         items = []
         for question in questions:
-            parts = [(question["title"], {"bold": True})]
+            parts = [(question["title"], "Strong")]
             if question.get("explanation"):
-                parts.append(("\n" + xml_safe(question["explanation"]), {}))
+                parts.append("\n" + xml_safe(question["explanation"]))
             items.append(parts)
-        _numbered_list(doc, items)
+        w.numbered_list(items)
 
-    _heading(doc, _("The workshop"), 2)
+    w.heading(_("The workshop"), 2)
     total = agenda["participation"]["total"]
     values = {
-        "date": _format_date(workshop["date"], agenda["language"]),
+        "date": _format_date(workshop.get("date"), agenda["language"]),
         "total": total,
-        "region": xml_safe(workshop["region"]),
+        "region": xml_safe(workshop.get("region")),
         "title": xml_safe(workshop["title"]),
         "sector": xml_safe(workshop.get("sector")),
     }
     if values["sector"]:
-        _paragraph(doc, _("On %(date)s, %(total)s participants from %(region)s met for the "
-                          "workshop “%(title)s” on the %(sector)s sector.") % values)
+        w.paragraph(_("On %(date)s, %(total)s participants from %(region)s met for the "
+                      "workshop “%(title)s” on the %(sector)s sector.") % values)
     else:
-        _paragraph(doc, _("On %(date)s, %(total)s participants from %(region)s met for the "
-                          "workshop “%(title)s”.") % values)
+        w.paragraph(_("On %(date)s, %(total)s participants from %(region)s met for the "
+                      "workshop “%(title)s”.") % values)
     if workshop.get("facilitator"):
-        _paragraph(doc, _("The workshop was facilitated by %(name)s.")
-                        % {"name": xml_safe(workshop["facilitator"])})
-    _paragraph(doc, _(
+        w.paragraph(_("The workshop was facilitated by %(name)s.")
+                    % {"name": xml_safe(workshop["facilitator"])})
+
+    w.heading(_("How the workshop worked"), 2)
+    w.paragraph(_(
         "In each voting step, each participant had %(dots)s dots to give to the items "
         "they found most important. The numbers in this document are the dots exactly as they were cast."
-    ) % {"dots": workshop["dots"]})
-    _paragraph(doc, _("The workshop went through these steps:"))
-    _numbered_list(doc, [
-        [(_("Drivers"), {"bold": True}),
-         (": " + _("which developments drive the region to act?"), {})],
-        [(_("Barriers and success factors"), {"bold": True}),
-         (": " + _("what holds the region back, and what works?"), {})],
-        [(_("Recommendations"), {"bold": True}),
-         (": " + _("which of the study's recommendations should the agenda adopt?"), {})],
-        [(_("Actions"), {"bold": True}),
-         (": " + _("for each adopted recommendation, concrete actions with a lead "
-                   "organisation, partners, timeline, resources and an indicator of "
-                   "success."), {})],
+    ) % {"dots": workshop.get("dots")})
+    w.paragraph(_("The workshop went through these steps:"))
+    w.numbered_list([
+        [(_("Drivers"), "Strong"), ": " + _("which developments drive the region to act?")],
+        [(_("Barriers and success factors"), "Strong"),
+         ": " + _("what holds the region back, and what works?")],
+        [(_("Recommendations"), "Strong"),
+         ": " + _("which of the study's recommendations should the agenda adopt?")],
+        [(_("Actions"), "Strong"),
+         ": " + _("for each adopted recommendation, concrete actions with a lead "
+                  "organisation, partners, timeline, resources and an indicator of success.")],
+    ])
+    matrix = agenda.get("matrix")
+    if matrix:
+        w.paragraph(_("The participants then rated the expected impact of each action and "
+                      "the effort it takes, from 1 (low) to %(scale)s (high).")
+                    % {"scale": matrix.get("scale", 5)})
+
+    w.heading(_("Reading guide"), 2)
+    w.paragraph([
+        (_("From the study"), "Study Label"),
+        ": " + _("the study's own words, in italics, with the reference;") + " ",
+        (_("Derived from the study's finding"), "Derived Label"),
+        ": " + _("the workshop's wording of a finding of the study;") + " ",
+        (_("Added by the workshop"), "Workshop Label"),
+        ": " + _("written by the participants themselves."),
     ])
 
-    _heading(doc, _("Reading guide"), 2)
-    legend = doc.add_paragraph()
-    _run(legend, _("From the study"), bold=True, color=STUDY_COLOUR)
-    _run(legend, ": " + _("the study's own words, in italics, with the reference;") + " ")
-    _run(legend, _("Derived from the study's finding"), bold=True, color=DERIVED_COLOUR)
-    _run(legend, ": " + _("the workshop's wording of a finding of the study;") + " ")
-    _run(legend, _("Added by the workshop"), bold=True, color=WORKSHOP_COLOUR)
-    _run(legend, ": " + _("written by the participants themselves."))
 
-
-def _participation(doc, agenda, _):
+def _participation(w, agenda):
+    _ = w._
     participation = agenda["participation"]
-    _heading(doc, _("Who took part"), 1)
-    organisations = participation.get("organisations") or []
-    _paragraph(doc, 
-        _("Number of participants: %(total)s. Number of organisations: %(count)s.")
-        % {"total": participation["total"], "count": len(organisations)})
-    rows = [[group["label"], str(group["count"])] for group in participation["groups"]]
-    rows.append([(_("Total"), {"bold": True}), (str(participation["total"]), {"bold": True})])
-    _table(doc, [_("Stakeholder group"), _("Participants")], rows, [8.0, 3.0],
-           numeric={1})
-
-    _heading(doc, _("Organisations"), 2)
-    if organisations:
-        for organisation in organisations:
-            _paragraph(doc, organisation, "ListBullet")
-    else:
-        _paragraph(doc, _("No organisations were recorded."))
-
-    _heading(doc, _("Participants"), 2)
     participants = participation.get("participants") or []
+    organisations = participation.get("organisations") or []
+    w.heading(_("Who took part"), 1)
+    w.paragraph(_("Number of participants: %(total)s. Number of organisations: %(count)s.")
+                % {"total": participation["total"], "count": len(organisations)})
+    by_group: dict[str, set] = {}
+    for person in participants:
+        if person.get("organisation"):
+            by_group.setdefault(person.get("group_label"), set()).add(
+                xml_safe(person["organisation"]))
+    rows = []
+    for group in participation["groups"]:
+        names = sorted(by_group.get(group["label"], ()), key=str.casefold)
+        rows.append([group["label"], str(group["count"]), ", ".join(names)])
+    rows.append([(_("Total"), "Strong"), (str(participation["total"]), "Strong"),
+                 (str(len(organisations)), "Strong")])
+    widths = w.widths([4.5, 2.3], rest_first=False)
+    w.table([_("Stakeholder group"), _("Participants"), _("Organisations")], rows, widths,
+            numeric={1})
+    if not organisations:
+        w.paragraph(_("No organisations were recorded."))
+
+    w.heading(_("Participants"), 2)
     if agenda["workshop"].get("anonymous"):
-        _paragraph(doc, _("Participants took part anonymously, so their names are not "
-                          "listed."))
+        w.paragraph(_("Participants took part anonymously, so their names are not listed."))
     elif not participants:
-        _paragraph(doc, _("Nobody has joined the workshop yet."))
+        w.paragraph(_("Nobody has joined the workshop yet."))
     else:
         rows = [[person.get("name") or "—", person.get("organisation") or "",
                  person.get("group_label") or ""] for person in participants]
-        _table(doc, [_("Name"), _("Organisation"), _("Stakeholder group")], rows,
-               [5.5, 6.0, 4.5])
+        w.table([_("Name"), _("Organisation"), _("Stakeholder group")], rows,
+                w.scaled([5.5, 6.0, 4.5]))
 
 
-def _drivers(doc, agenda, _):
-    _heading(doc, _("What drives the region"), 1)
-    _paragraph(doc, _("The participants chose the drivers that matter most for the "
-                      "region and gave them their dots."))
-    _section_items(doc, agenda["sections"].get("drivers") or [], _)
+def _drivers(w, agenda):
+    _ = w._
+    w.heading(_("What drives the region"), 1)
+    w.paragraph(_("The participants chose the drivers that matter most for the region and "
+                  "gave them their dots."))
+    _section_items(w, agenda["sections"].get("drivers") or [])
 
 
-def _barriers_and_success_factors(doc, agenda, _):
-    _heading(doc, _("Barriers and success factors"), 1)
-    _paragraph(doc, _("The participants named what holds the region back and what "
-                      "works, and gave their dots to the ones that matter most."))
-    _heading(doc, _("Barriers"), 2)
-    _section_items(doc, agenda["sections"].get("barriers") or [], _)
-    _heading(doc, _("Success factors"), 2)
-    _section_items(doc, agenda["sections"].get("success_factors") or [], _)
+def _barriers_and_success_factors(w, agenda):
+    _ = w._
+    w.heading(_("Barriers and success factors"), 1)
+    w.paragraph(_("The participants named what holds the region back and what works, and "
+                  "gave their dots to the ones that matter most."))
+    w.heading(_("Barriers"), 2)
+    _section_items(w, agenda["sections"].get("barriers") or [])
+    w.heading(_("Success factors"), 2)
+    _section_items(w, agenda["sections"].get("success_factors") or [])
 
 
-def _priorities(doc, agenda, _):
-    _heading(doc, _("Priorities"), 1)
+def _priorities(w, agenda):
+    _ = w._
+    w.heading(_("Priorities"), 1)
     priorities = agenda.get("priorities") or []
     if not priorities:
-        _paragraph(doc, _("The workshop has not adopted any priorities yet."))
+        w.paragraph(_("The workshop has not adopted any priorities yet."))
         return
-    _paragraph(doc, _(
+    w.paragraph(_(
         "The workshop adopted these priorities for the agenda. The table shows the dots "
         "each priority received from each stakeholder group, the total, and how many "
         "participants gave it at least one dot."))
@@ -298,198 +342,337 @@ def _priorities(doc, agenda, _):
     headers = [_("Priority")] + [g["label"] for g in groups] + [_("Total dots"), _("Voters")]
     rows = []
     for item in priorities:
-        label = [(item["title"], {"bold": True})]
-        if item.get("kind_label"):
-            label.append(("\n" + xml_safe(item["kind_label"]), {"color": GREY, "size": 8}))
+        label = [_title_part(item), "\n", (item.get("kind_label"), "Note")]
         rows.append([label] + _group_dots(item, groups)
-                    + [(str(item["dots"]), {"bold": True}), str(item["voters"])])
-    _table(doc, headers, rows, _widths(len(groups), 1.5, 1.6),
-           numeric=set(range(1, len(headers))), header_size=8)
+                    + [(str(item["dots"]), "Strong"), str(item["voters"])])
+    w.table(headers, rows, w.group_widths(len(groups), 1.5, 1.6),
+            numeric=set(range(1, len(headers))))
+    if any(item.get("dots") for item in priorities):
+        bars = [(xml_safe(item["title"]), [int(v) for v in _group_dots(item, groups)])
+                for item in priorities]
+        png = figures.support_chart(bars, [xml_safe(g["label"]) for g in groups],
+                                    _("Dots"), width_cm=w.text_width)
+        w.figure(png, w.text_width,
+                 _("Dots per stakeholder group for each priority"),
+                 _("Bar chart: for each priority a bar of its dots, divided by stakeholder "
+                   "group. The table above gives the same numbers."))
     for item in priorities:
-        _heading(doc, item["title"], 2)
+        w.heading([_title_part(item)], 2)
         if item.get("kind_label"):
-            p = doc.add_paragraph()
-            _run(p, item["kind_label"], color=GREY, size=9)
-        _item_body(doc, item, _)
+            w.paragraph(item["kind_label"], "Small Print")
+        _item_body(w, item)
 
 
-def _action_plan(doc, agenda, _):
-    _heading(doc, _("Action plan"), 1)
+def _action_plan(w, agenda):
+    _ = w._
+    w.heading(_("Action plan"), 1)
+    vision = (agenda.get("texts") or {}).get("vision")
     actions = agenda.get("actions") or []
+    if xml_safe(vision).strip():
+        w.heading(_("Our vision"), 2)
+        w.workshop_text(vision)
+        w.heading(_("Actions"), 2)
     if not actions:
-        _paragraph(doc, _("No actions have been proposed yet."))
+        w.paragraph(_("No actions have been proposed yet."))
     else:
-        _paragraph(doc, _(
+        w.paragraph(_(
             "For the adopted recommendations the workshop agreed the actions below, "
             "grouped by recommendation: what will be done, who leads, who takes part, "
             "when, with which resources, and how success will be recognised."))
-        headers = [_("Action"), _("Lead"), _("Partners"), _("Timeline"), _("Resources"),
-                   _("Indicator")]
-        widths = [5.8, 4.2, 4.4, 2.6, 3.9, 3.8]  # 24.7 cm: A4 landscape within margins
-        table = _table(doc, headers, [], widths)
-        for recommendation, group in _grouped_actions(actions):
-            row = table.add_row()
-            _set_widths(row, widths)
-            cell = row.cells[0].merge(row.cells[-1])
-            cell.text = ""
-            paragraph = cell.paragraphs[0]
-            paragraph._p.style = TABLE_STYLE_ID
-            _run(paragraph, recommendation or _("Other actions"), bold=True, color=DARK)
-            paragraph.paragraph_format.keep_with_next = True
-            _shade(cell, GROUP_FILL)
-            _cant_split(row)
-            for action in group:
-                row = table.add_row()
-                _set_widths(row, widths)
-                _cant_split(row)
-                for cell, key in zip(row.cells, ("what", "lead", "partners", "timeline",
-                                                 "resources", "indicator")):
-                    value = xml_safe(action.get(key))
-                    if value.strip():
-                        _fill(cell, value)
-                    else:
-                        _fill(cell, (_("to be decided"), {"italic": True, "color": GREY}))
+        _action_table(w, agenda, actions)
     adopted = [item["title"] for item in agenda["sections"].get("recommendations") or []
                if item.get("adopted")]
     with_actions = {action.get("recommendation") for action in actions}
     waiting = [title for title in adopted if title not in with_actions]
     if waiting:
-        _paragraph(doc, _("These adopted recommendations have no actions yet:"))
+        w.paragraph(_("These adopted recommendations have no actions yet:"))
         for title in waiting:
-            _paragraph(doc, title, "ListBullet")
+            w.paragraph(title, "List Bullet")
 
 
-def _next_steps(doc, agenda, _):
-    _heading(doc, _("Next steps"), 1)
+def _action_table(w, agenda, actions):
+    _ = w._
+    followup = bool(agenda.get("followup"))
+    headers = [_("No."), _("Action"), _("Lead"), _("Partners"), _("Timing"),
+               _("Resources and funding"), _("Indicator")]
+    weights = [1.0, 6.0, 3.6, 3.8, 2.9, 3.8, 3.6]
+    if followup:
+        headers.append(_("Status"))
+        weights.append(4.0)
+    widths = w.scaled(weights)
+    table = w.table(headers, [], widths)
+    tbd = (_("to be decided"), "Note")
+    for recommendation, group in _grouped_actions(actions):
+        first = group[0]
+        origin = first.get("recommendation_origin")
+        title = (recommendation or _("Other actions"),
+                 ORIGIN_STYLES["workshop"][1] if origin == "workshop" else None)
+        cell = [title]
+        if origin in ORIGIN_STYLES:
+            cell += [" · ", (_origin_text(origin, w._), "Note")]
+        w.row(table, [cell], widths, style="Table Group", span=len(headers))
+        for index, action in enumerate(group):
+            what = [(action.get("what") or _("to be decided"), "Strong")]
+            if xml_safe(action.get("why")).strip():
+                what.append(_Par([(_("Answers:"), "Note"), " " + xml_safe(action["why"])]))
+            if xml_safe(action.get("first_step")).strip():
+                what.append(_Par([(_("First step:"), "Note"),
+                                  " " + xml_safe(action["first_step"])]))
+            timing = action.get("timing") if "timing" in action else action.get("timeline")
+            remarks = action.get("timeline") if "timing" in action else ""
+            cells = [
+                str(action.get("number") or ""),
+                what,
+                _with_volunteers(action.get("lead"), action, "lead", tbd, _),
+                _with_volunteers(action.get("partners"), action, "partner", tbd, _),
+                _or_tbd(timing, tbd) + ([_Par([(remarks, "Note")])]
+                                        if xml_safe(remarks).strip() else []),
+                _or_tbd(action.get("resources"), tbd),
+                _or_tbd(action.get("indicator"), tbd),
+            ]
+            if followup:
+                status = [(action.get("status_label") or "", "Strong")]
+                if xml_safe(action.get("progress")).strip():
+                    status.append(_Par([action["progress"]]))
+                if action.get("progress_updated"):
+                    status.append(_Par([(_("updated %(date)s") % {
+                        "date": _format_date(action["progress_updated"], agenda["language"])},
+                        "Note")]))
+                cells.append(status)
+            w.row(table, cells, widths)
+
+
+def _matrix(w, agenda):
+    matrix = agenda.get("matrix")
+    if not matrix:
+        return
+    _ = w._
+    actions = {a.get("number"): a for a in agenda.get("actions") or []}
+    scale, threshold = matrix.get("scale", 5), matrix.get("threshold", 3.0)
+    w.heading(_("Impact and effort"), 1)
+    if not actions:
+        w.paragraph(_("No actions have been proposed yet."))
+        return
+    w.paragraph(_("Participants rated each action's expected impact and the effort it takes "
+                  "from 1 to %(scale)s. The matrix places each action, by its number in the "
+                  "action plan, at the mean of those ratings; a mean of %(threshold)s or "
+                  "more counts as high.")
+                % {"scale": scale, "threshold": _decimal(threshold, agenda["language"])})
+    quadrants = matrix.get("quadrants") or []
+    points = [(number, float(a["impact"]), float(a["effort"]))
+              for number, a in actions.items()
+              if a.get("impact") is not None and a.get("effort") is not None]
+    unrated = list(matrix.get("unrated") or [])
+    if points:
+        png = figures.matrix_chart(
+            points, {q["key"]: xml_safe(q.get("label")) for q in quadrants},
+            _("Impact"), _("Effort"), unrated=unrated, unrated_label=_("Not rated yet"),
+            scale=scale, threshold=threshold, width_cm=min(11.0, w.text_width))
+        w.figure(png, min(11.0, w.text_width), _("Impact and effort of the actions"),
+                 _("Matrix of impact (up) against effort (across), split at %(threshold)s "
+                   "into four quadrants, with each action drawn as its number. The table "
+                   "below lists the actions per quadrant.")
+                 % {"threshold": _decimal(threshold, agenda["language"])})
+    else:
+        w.paragraph(_("No action has been rated for impact and effort yet."))
+    if unrated:
+        w.paragraph([(_("Not rated yet") + ": ", "Strong"),
+                     ", ".join(str(n) for n in unrated)])
+    rows = []
+    for quadrant in quadrants:
+        label = [(quadrant.get("label"), "Strong")]
+        if quadrant.get("description"):
+            label.append(_Par([(quadrant["description"], "Note")]))
+        rows.append([label, _numbered_titles(quadrant.get("actions") or [], actions, _)])
+    if unrated:
+        rows.append([[(_("Not rated yet"), "Strong")], _numbered_titles(unrated, actions, _)])
+    w.table([_("Quadrant"), _("Actions")], rows, w.scaled([5.0, 11.0]))
+
+
+def _next_steps(w, agenda):
+    _ = w._
+    w.heading(_("Next steps"), 1)
+    own = (agenda.get("texts") or {}).get("next_steps")
+    if xml_safe(own).strip():
+        w.workshop_text(own)
     values = {
         "draft": _draft_label(agenda, _),
-        "date": _format_date(agenda["workshop"]["date"], agenda["language"]),
+        "date": _format_date(agenda["workshop"].get("date"), agenda["language"]),
         "facilitator": xml_safe(agenda["workshop"].get("facilitator")),
     }
-    _paragraph(doc, _("This document is %(draft)s of the action agenda, written down "
-                      "during the workshop of %(date)s.") % values)
+    w.paragraph(_("This document is %(draft)s of the action agenda, written down during the "
+                  "workshop of %(date)s.") % values)
     if values["facilitator"]:
-        _paragraph(doc, _("Organisations named as lead or partner are asked to check "
-                          "their actions and send corrections or additions to the "
-                          "facilitator, %(facilitator)s.") % values)
+        w.paragraph(_("Organisations named as lead or partner are asked to check their "
+                      "actions and send corrections or additions to the facilitator, "
+                      "%(facilitator)s.") % values)
     else:
-        _paragraph(doc, _("Organisations named as lead or partner are asked to check "
-                          "their actions and send corrections or additions to the "
-                          "facilitator."))
-    _paragraph(doc, _("The facilitator then prepares the next draft; earlier drafts are "
-                      "kept. When the partners agree, the agenda can be adopted and its "
-                      "progress followed with the indicators in the action plan."))
+        w.paragraph(_("Organisations named as lead or partner are asked to check their "
+                      "actions and send corrections or additions to the facilitator."))
+    w.paragraph(_("The facilitator then prepares the next draft; earlier drafts are kept. "
+                  "When the partners agree, the agenda can be adopted and its progress "
+                  "followed with the indicators in the action plan."))
+    w.heading(_("Follow-up"), 2)
+    actions = agenda.get("actions") or []
+    if not agenda.get("followup") or not actions:
+        w.paragraph(_("No action has started yet. Later drafts show the status and progress "
+                      "of every action."))
+        return
+    w.paragraph(_("The action plan shows the status and progress of every action. In "
+                  "short:"))
+    counts: dict[str, int] = {}
+    for action in actions:
+        label = xml_safe(action.get("status_label") or action.get("status"))
+        counts[label] = counts.get(label, 0) + 1
+    rows = [[label, str(count)] for label, count in counts.items()]
+    w.table([_("Status"), _("Actions")], rows, w.scaled([8.0, 3.0]), numeric={1})
 
 
-def _annex(doc, agenda, _):
-    _heading(doc, _("Annex: all results"), 1, page_break=True)
-    _paragraph(doc, _("This annex lists every item of every step, including the items "
-                      "that were not adopted, with the dots per stakeholder group."))
+def _annex(w, agenda):
+    _ = w._
+    w.heading(_("Annex: all results"), 1, page_break=True)
+    w.paragraph(_("This annex lists every item of every step, including the items that "
+                  "were not adopted, with the dots per stakeholder group."))
     groups = agenda["participation"]["groups"]
     sections = agenda["sections"]
     for key, title in (("drivers", _("Drivers")), ("barriers", _("Barriers")),
                        ("success_factors", _("Success factors")),
                        ("recommendations", _("Recommendations"))):
-        _heading(doc, title, 2)
+        w.heading(title, 2)
         items = sections.get(key) or []
         if not items:
-            _paragraph(doc, _("Nothing was put forward in this step."))
+            w.paragraph(_("Nothing was put forward in this step."))
             continue
         headers = [_("Item")] + [g["label"] for g in groups] + [_("Total dots"), _("Adopted")]
         rows = []
         for item in items:
+            label_style = ORIGIN_STYLES.get(item.get("origin"), ORIGIN_STYLES["workshop"])[0]
             rows.append(
-                [[item["title"], ("\n", {}), _origin_short(item, _)]]
+                [[_title_part(item), "\n", (_origin_text(item.get("origin"), _), label_style)]]
                 + _group_dots(item, groups)
-                + [(str(item["dots"]), {"bold": True}),
-                   _("yes") if item.get("adopted") else _("no")])
-        _table(doc, headers, rows, _widths(len(groups), 1.5, 1.6),
-               numeric=set(range(1, len(headers) - 1)), header_size=8)
+                + [(str(item["dots"]), "Strong"), _("yes") if item.get("adopted") else _("no")])
+        w.table(headers, rows, w.group_widths(len(groups), 1.5, 1.6),
+                numeric=set(range(1, len(headers) - 1)))
+    rated = [a for a in agenda.get("actions") or [] if "impact" in a or "ratings" in a]
+    if rated:
+        w.heading(_("Impact and effort per action"), 2)
+        language = agenda["language"]
+        quadrant_labels = {q["key"]: q.get("label")
+                           for q in (agenda.get("matrix") or {}).get("quadrants") or []}
+        rows = [[str(a.get("number") or ""), a.get("what"),
+                 _decimal(a.get("impact"), language), _decimal(a.get("effort"), language),
+                 str(a.get("ratings") or 0),
+                 quadrant_labels.get(a.get("quadrant")) or "—"] for a in rated]
+        w.table([_("No."), _("Action"), _("Impact"), _("Effort"), _("Ratings"), _("Quadrant")],
+                rows, w.scaled([1.0, 7.4, 1.6, 1.6, 1.6, 2.8]), numeric={2, 3, 4})
 
 
-def _source(doc, agenda, _):
+def _comments(w, agenda):
+    if "comments" not in agenda:
+        return
+    _ = w._
+    w.heading(_("Annex: comments"), 1)
+    threads = agenda.get("comments") or []
+    if not threads:
+        w.paragraph(_("Nobody commented on the items."))
+        return
+    w.paragraph(_("Every comment participants made on the items, in the order of this "
+                  "document. Comments are the participants' own words."))
+    anonymous = agenda["workshop"].get("anonymous")
+    for thread in threads:
+        w.heading(thread.get("item") or "—", 3)
+        if thread.get("kind_label"):
+            w.paragraph(thread["kind_label"], "Small Print")
+        for comment in thread.get("comments") or []:
+            w.paragraph([(comment.get("body"), "Workshop Addition")])
+            who = [None if anonymous else comment.get("author"), comment.get("organisation"),
+                   comment.get("at")]
+            line = ", ".join(xml_safe(part) for part in who if xml_safe(part).strip())
+            if line:
+                w.paragraph("— " + line, "Small Print")
+
+
+def _source(w, agenda):
+    _ = w._
     study = agenda["study"]
-    _heading(doc, _("Source reference"), 1)
-    p = _paragraph(doc, study.get("reference"))
-    p.paragraph_format.left_indent = Cm(1)
-    p.paragraph_format.first_line_indent = Cm(-1)
+    w.heading(_("Source reference"), 1)
+    w.paragraph(study.get("reference"), "Bibliography")
     if study.get("report_number"):
-        _paragraph(doc, _("Report number: %(number)s")
-                        % {"number": xml_safe(study["report_number"])})
-    _paragraph(doc, _("Quotations from the study are marked “From the study” and give "
-                      "the part of the report they come from."))
+        w.paragraph(_("Report number: %(number)s") % {"number": xml_safe(study["report_number"])})
+    w.paragraph(_("Quotations from the study are marked “From the study” and give the part "
+                  "of the report they come from."))
 
 
 # --- items -----------------------------------------------------------------------------
 
 
-def _section_items(doc, items, _):
+def _section_items(w, items):
     """The items of one step that received dots or were adopted; the rest is in the annex."""
+    _ = w._
     if not items:
-        _paragraph(doc, _("Nothing was put forward in this step."))
+        w.paragraph(_("Nothing was put forward in this step."))
         return
     shown = [item for item in items if item.get("dots") or item.get("adopted")]
     if not shown:
-        _paragraph(doc, _("No dots were given in this step. The annex lists all items."))
+        w.paragraph(_("No dots were given in this step. The annex lists all items."))
         return
     for item in shown:
-        p = doc.add_paragraph()
-        p.paragraph_format.keep_with_next = True
-        p.paragraph_format.space_before = Pt(8)
-        p.paragraph_format.space_after = Pt(2)
-        _run(p, item["title"], bold=True)
-        _item_body(doc, item, _)
+        w.heading([_title_part(item)], 3)
+        _item_body(w, item)
     hidden = len(items) - len(shown)
     if hidden:
-        _paragraph(doc, _("Items without dots in this step: %(count)s. The annex lists "
-                          "them with all results.") % {"count": hidden})
+        w.paragraph(_("Items without dots in this step: %(count)s. The annex lists them with "
+                      "all results.") % {"count": hidden})
 
 
-def _item_body(doc, item, _):
+def _item_body(w, item):
     """Explanation, where the wording comes from, and the votes of one item."""
+    _ = w._
+    kind = item.get("origin") if item.get("origin") in ORIGIN_STYLES else "workshop"
+    label_style, wording_style = ORIGIN_STYLES[kind]
     if item.get("explanation"):
-        p = _paragraph(doc, item["explanation"])
-        p.paragraph_format.space_after = Pt(2)
-    origin = doc.add_paragraph()
-    origin.paragraph_format.space_after = Pt(2)
-    kind = item.get("origin")
+        w.paragraph([(item["explanation"], wording_style if kind == "workshop" else None)])
     if kind == "study":
-        _run(origin, _("From the study"), bold=True, color=STUDY_COLOUR)
+        parts = [(_("From the study"), label_style)]
         if item.get("source"):
-            _run(origin, ": ")
-            _run(origin, _("“%(quote)s”") % {"quote": xml_safe(item["source"])},
-                 italic=True, color=STUDY_COLOUR)
+            parts += [": ", (_("“%(quote)s”") % {"quote": xml_safe(item["source"])},
+                             wording_style)]
         if item.get("reference"):
-            _run(origin, " (%s)" % xml_safe(item["reference"]), color=STUDY_COLOUR)
+            parts.append((" (%s)" % xml_safe(item["reference"]), wording_style))
     elif kind == "derived":
         if item.get("derived_from"):
             marker = _("Derived from the study's finding: %(finding)s") % {
                 "finding": xml_safe(item["derived_from"])}
         else:
             marker = _("Derived from the study")
-        _run(origin, marker, bold=True, color=DERIVED_COLOUR)
+        parts = [(marker, label_style)]
         if item.get("source"):
-            _run(origin, " — " + xml_safe(item["source"]), italic=True, color=DERIVED_COLOUR)
+            parts.append((" — " + xml_safe(item["source"]), wording_style))
         if item.get("reference"):
-            _run(origin, " (%s)" % xml_safe(item["reference"]), color=DERIVED_COLOUR)
+            parts.append((" (%s)" % xml_safe(item["reference"]), wording_style))
     else:
-        _run(origin, _("Added by the workshop"), bold=True, color=WORKSHOP_COLOUR)
-    votes = doc.add_paragraph()
-    _run(votes, _("Dots: %(dots)s · participants who gave dots: %(voters)s")
-         % {"dots": item["dots"], "voters": item["voters"]}, size=9, color=GREY)
+        parts = [(_("Added by the workshop"), label_style)]
+    w.paragraph(parts)
+    votes = [_("Dots: %(dots)s · participants who gave dots: %(voters)s")
+             % {"dots": item["dots"], "voters": item["voters"]}]
     if item.get("adopted"):
-        _run(votes, " · ", size=9, color=GREY)
-        _run(votes, _("adopted as a priority"), size=9, bold=True, color=DARK)
+        votes += [" · ", (_("adopted as a priority"), "Strong")]
+    w.paragraph(votes, "Small Print")
 
 
-def _origin_short(item, _):
-    """The origin marker for a table cell, small and in the origin's colour."""
-    kind = item.get("origin")
-    if kind == "study":
-        return (_("From the study"), {"color": STUDY_COLOUR, "size": 8})
-    if kind == "derived":
-        return (_("Derived from the study"), {"color": DERIVED_COLOUR, "size": 8})
-    return (_("Added by the workshop"), {"color": WORKSHOP_COLOUR, "size": 8, "bold": True})
+def _title_part(item):
+    """An item's title, in the workshop's style when the workshop wrote it."""
+    if item.get("origin") == "workshop":
+        return (item.get("title"), ORIGIN_STYLES["workshop"][1])
+    return (item.get("title"), "Strong")
+
+
+def _origin_text(origin, _):
+    if origin == "study":
+        return _("From the study")
+    if origin == "derived":
+        return _("Derived from the study")
+    return _("Added by the workshop")
 
 
 def _group_dots(item, groups):
@@ -506,6 +689,36 @@ def _grouped_actions(actions):
     return groups.items()
 
 
+def _with_volunteers(named, action, role, tbd, _):
+    """A lead or partners cell: who was named, then who volunteered for the role."""
+    volunteers = _volunteers(action, role)
+    if not volunteers:
+        return _or_tbd(named, tbd)
+    parts = [named] if xml_safe(named).strip() else []
+    parts.append(_Par([(_("Volunteered:"), "Note"), " " + ", ".join(volunteers)]))
+    return parts
+
+
+def _volunteers(action, role):
+    return [xml_safe(v.get("organisation")) for v in action.get("volunteers") or []
+            if v.get("role") == role and xml_safe(v.get("organisation")).strip()]
+
+
+def _or_tbd(value, tbd):
+    return [value] if xml_safe(value).strip() else [tbd]
+
+
+def _numbered_titles(numbers, actions, _):
+    """One paragraph per action number: "3. what", or a dash when there are none."""
+    if not numbers:
+        return [("—", "Note")]
+    parts = []
+    for number in numbers:
+        line = "%s. %s" % (number, xml_safe((actions.get(number) or {}).get("what")))
+        parts.append(_Par([line]) if parts else line)
+    return parts
+
+
 def _draft_label(agenda, _):
     return _("draft v%(version)s") % {"version": agenda["version"]}
 
@@ -513,62 +726,15 @@ def _draft_label(agenda, _):
 def _format_date(value, language):
     try:
         return format_date(datetime.strptime(str(value), "%Y-%m-%d").date(), "long",
-                           locale=_DATE_LOCALE.get(language, language))
+                           locale=_LOCALE.get(language, language))
     except ValueError:
         return xml_safe(value)
 
 
-# --- document set-up -------------------------------------------------------------------
-
-
-def _new_document(agenda):
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.2)
-    section.header_distance = section.footer_distance = Cm(1.2)
-    section.different_first_page_header_footer = True  # no footer on the title page
-
-    language = _WORD_LANGUAGE.get(agenda["language"], agenda["language"])
-    styles = doc.styles.element
-    lang = styles.find(qn("w:docDefaults")).find(".//" + qn("w:lang"))
-    lang.set(qn("w:val"), language)
-    settings = doc.settings.element
-    theme_lang = settings.find(qn("w:themeFontLang"))
-    if theme_lang is not None:
-        theme_lang.set(qn("w:val"), language)
-    # Explicit fonts: theme fonts win over named ones in Word, so drop them.
-    for fonts in styles.iter(qn("w:rFonts")):
-        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme"):
-            fonts.attrib.pop(qn(attr), None)
-        fonts.set(qn("w:ascii"), FONT)
-        fonts.set(qn("w:hAnsi"), FONT)
-
-    normal = doc.styles["Normal"]
-    normal.font.size = Pt(11)
-    normal.paragraph_format.space_after = Pt(6)
-    normal.paragraph_format.line_spacing = 1.15
-    title = doc.styles["Title"]
-    title.font.size, title.font.color.rgb = Pt(30), DARK
-    for level, size, color, before in ((1, 16, DARK, 18), (2, 13, ACCENT, 12)):
-        style = doc.styles["Heading %d" % level]
-        style.font.size, style.font.color.rgb = Pt(size), color
-        style.paragraph_format.space_before = Pt(before)
-        style.paragraph_format.space_after = Pt(6)
-    toc_heading = doc.styles["TOC Heading"]
-    toc_heading.font.size, toc_heading.font.color.rgb = Pt(16), DARK
-    footer = doc.styles["Footer"]
-    footer.font.size, footer.font.color.rgb = Pt(9), GREY
-    footer.paragraph_format.tab_stops.clear_all()  # each section's footer sets its own
-    _toc_style(doc)
-    table_text = doc.styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
-    table_text.element.styleId = TABLE_STYLE_ID
-    table_text.base_style = normal
-    table_text.font.size = Pt(9.5)
-    table_text.paragraph_format.space_after = Pt(1)
-    table_text.paragraph_format.line_spacing = 1.0
-    return doc
+def _decimal(value, language):
+    if value is None:
+        return "—"
+    return format_decimal(float(value), "0.0", locale=_LOCALE.get(language, language))
 
 
 def _set_properties(doc, agenda, _):
@@ -579,7 +745,8 @@ def _set_properties(doc, agenda, _):
         return xml_safe(value)[:PROPERTY_LIMIT]
 
     props.title = limited(workshop["title"])
-    props.subject = limited("%s — %s" % (_("Draft action agenda"), xml_safe(workshop["region"])))
+    props.subject = limited("%s — %s" % (_("Draft action agenda"),
+                                         xml_safe(workshop.get("region"))))
     props.language = _WORD_LANGUAGE.get(agenda["language"], agenda["language"])
     props.author = props.last_modified_by = limited(workshop.get("facilitator"))
     props.keywords = limited(", ".join(
@@ -598,194 +765,356 @@ def _set_properties(doc, agenda, _):
     props.created = props.modified = when
 
 
-def _footer(section, agenda, _):
-    """Title, draft number and page number at the foot of every page of section."""
-    section.footer.is_linked_to_previous = False
-    paragraph = section.footer.paragraphs[0]
-    paragraph._p.style = "Footer"
-    text_width = section.page_width - section.left_margin - section.right_margin
-    paragraph.paragraph_format.tab_stops.add_tab_stop(text_width, WD_TAB_ALIGNMENT.RIGHT)
-    _run(paragraph, "%s — %s" % (xml_safe(agenda["workshop"]["title"]),
-                                 _draft_label(agenda, _)))
-    _run(paragraph, "\t")
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), " PAGE ")
-    number = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    number.append(text)
-    field.append(number)
-    paragraph._p.append(field)
+def _fill_placeholders(doc, values):
+    """Replace {title} and {draft} in every header and footer, keeping each run's look."""
+    # Word may split a placeholder over several runs after editing, so the text of a
+    # paragraph's runs is matched as a whole and the replacement goes into the first run.
+    for rel in doc.part.rels.values():
+        if rel.reltype not in (RT.HEADER, RT.FOOTER):
+            continue
+        paragraphs: dict = {}
+        for t in rel.target_part.element.iter(W + "t"):
+            owner = next(t.iterancestors(W + "p"), None)
+            paragraphs.setdefault(owner, []).append(t)
+        for texts in paragraphs.values():
+            _replace_in(texts, values)
 
 
-def _new_section(doc, agenda, _, landscape):
-    """Start a new A4 page section, landscape or portrait, with its own footer."""
-    section = doc.add_section(WD_SECTION.NEW_PAGE)
-    section.different_first_page_header_footer = False
-    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-    if landscape:
-        section.page_width, section.page_height = Mm(297), Mm(210)
-    else:
-        section.page_width, section.page_height = Mm(210), Mm(297)
-    _footer(section, agenda, _)
+def _replace_in(texts, values):
+    joined = "".join(t.text or "" for t in texts)
+    starts, offset = [], 0
+    for t in texts:
+        starts.append(offset)
+        offset += len(t.text or "")
+
+    def locate(position):
+        index = max(i for i, start in enumerate(starts) if start <= position)
+        return index, position - starts[index]
+
+    # From the last match back, so earlier positions stay valid.
+    for match in reversed(list(_PLACEHOLDER.finditer(joined))):
+        first, first_at = locate(match.start())
+        last, last_at = locate(match.end() - 1)
+        last_at += 1
+        head = (texts[first].text or "")[:first_at]
+        tail = (texts[last].text or "")[last_at:]
+        for middle in texts[first + 1:last]:
+            middle.text = ""
+        if last != first:
+            texts[last].text = tail
+            tail = ""
+        texts[first].text = head + values[match.group(1)] + tail
+        for t in (texts[first], texts[last]):
+            t.set(XML_SPACE, "preserve")
 
 
-def _toc_style(doc):
-    """Word's built-in "toc 1" style, which python-docx's default document lacks."""
-    style = doc.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH)
-    style.element.styleId = TOC_STYLE_ID
-    style.element.attrib.pop(qn("w:customStyle"), None)  # a built-in style, not a custom one
-    style.base_style = doc.styles["Normal"]
-    style.paragraph_format.space_after = Pt(4)
+# --- writing the document --------------------------------------------------------------
 
 
-# --- small writing helpers -------------------------------------------------------------
+class _Par:
+    """A further paragraph inside a table cell: its parts (text or (text, character style))."""
+
+    def __init__(self, parts):
+        self.parts = parts
 
 
-def _run(paragraph, text, *, bold=False, italic=False, color=None, size=None):
-    run = paragraph.add_run(xml_safe(text))
-    if bold:
-        run.bold = True
-    if italic:
-        run.italic = True
-    if color is not None:
-        run.font.color.rgb = color
-    if size is not None:
-        run.font.size = Pt(size)
-    return run
+class _Writer:
+    """Builds the body of one document with the template's styles, looked up by name."""
 
+    def __init__(self, doc, agenda):
+        self.doc, self.agenda = doc, agenda
+        self._ = gettext_for(agenda["language"])
+        self.body = doc.element.body
+        self.sect_pr = self.body.find(W + "sectPr")
+        self.style_ids = {}
+        for style in doc.styles.element.iter(W + "style"):
+            name = style.find(W + "name")
+            if name is not None:
+                key = (style.get(W + "type"), name.get(W + "val").lower())
+                self.style_ids.setdefault(key, style.get(W + "styleId"))
+        section = doc.sections[0]
+        self.portrait = (section.page_width, section.page_height)
+        self.margins = section.left_margin + section.right_margin
+        self.text_width = self.portrait_width = (section.page_width - self.margins) / Cm(1)
+        self.toc: list[tuple[int, str]] = []
+        self.contents_heading = None
+        self.break_before_next_chapter = False
+        self.figure_count = 0
+        # Pictures need ids unique in the whole document, a logo in the header included.
+        self.drawing_id = max([int(d.get("id", 0)) for rel in doc.part.rels.values()
+                               if rel.reltype in (RT.HEADER, RT.FOOTER)
+                               for d in rel.target_part.element.iter(qn("wp:docPr"))] + [0])
 
-def _paragraph(doc, text, style_id=None):
-    """A paragraph of text, cleaned for XML, in the style with style_id (if given).
+    def clear_body(self):
+        """Drop the template's sample text; its section properties stay."""
+        for child in list(self.body):
+            if child.tag != W + "sectPr":
+                self.body.remove(child)
 
-    Styles are set by id: python-docx's look-up by name is slow.
-    """
-    paragraph = doc.add_paragraph()
-    if style_id:
-        paragraph._p.style = style_id
-    if text:
-        _run(paragraph, text)
-    return paragraph
+    # styles
 
+    def style_id(self, name, kind="paragraph"):
+        """The id of the template's style called name (None when the template lacks it)."""
+        return self.style_ids.get((kind, name.lower()))
 
-def _heading(doc, text, level, page_break=False):
-    heading = _paragraph(doc, text, "Heading%d" % level)
-    if page_break:
-        heading.paragraph_format.page_break_before = True
-    return heading
+    # paragraphs
 
+    def paragraph(self, content="", style="Normal", page_break=False, parent=None):
+        """A paragraph of content (text or a list of text and (text, character style))."""
+        p = self.body.makeelement(W + "p", {})
+        if parent is None:
+            self.sect_pr.addprevious(p)
+        else:
+            parent.append(p)
+        style_id = self.style_id(style) if style and style != "Normal" else None
+        if style_id or page_break:
+            p_pr = _sub(p, "pPr")
+            if style_id:
+                _sub(p_pr, "pStyle", val=style_id)
+            if page_break:
+                _sub(p_pr, "pageBreakBefore")
+        parts = content if isinstance(content, list) else [content]
+        for part in parts:
+            text, char_style = part if isinstance(part, tuple) else (part, None)
+            self.run(p, text, char_style)
+        return p
 
-def _numbered_list(doc, items):
-    """A numbered list that starts at 1, whatever lists came before it."""
-    numbering = doc.part.numbering_part.element
-    style = doc.styles["List Number"]
-    base = numbering.num_having_numId(style.element.pPr.numPr.numId.val)
-    num = numbering.add_num(base.abstractNumId.val)
-    num.add_lvlOverride(ilvl=0).add_startOverride(1)
-    for parts in items:
-        paragraph = _paragraph(doc, "", "ListNumber")
-        num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
-        num_pr.get_or_add_ilvl().val = 0
-        num_pr.get_or_add_numId().val = num.numId
-        for text, fmt in parts:
-            _run(paragraph, text, **fmt)
-
-
-def _widths(group_count, *rest, first=4.4):
-    """Column widths in cm: a wide first column, then the group columns, then rest."""
-    left = TEXT_WIDTH_CM - first - sum(rest)
-    return [first] + [left / max(group_count, 1)] * group_count + list(rest)
-
-
-def _table(doc, headers, rows, widths, numeric=frozenset(), header_size=9):
-    """A bordered table with a shaded header row that repeats on every page."""
-    table = doc.add_table(rows=1, cols=len(headers))
-    tbl_pr = table._tbl.tblPr
-    tbl_pr.style = "TableGrid"
-    table.alignment = WD_TABLE_ALIGNMENT.LEFT
-    table.autofit = False
-    # Narrow cell margins (0.1 cm) so the stakeholder-group columns keep whole words.
-    margins = OxmlElement("w:tblCellMar")
-    for side in ("left", "right"):
-        margin = OxmlElement("w:" + side)
-        margin.set(qn("w:w"), "57")
-        margin.set(qn("w:type"), "dxa")
-        margins.append(margin)
-    look = tbl_pr.find(qn("w:tblLook"))
-    if look is not None:
-        look.addprevious(margins)
-    else:
-        tbl_pr.append(margins)
-    for column, width in zip(table.columns, widths):
-        column.width = Cm(width)
-    header = table.rows[0]
-    _set_widths(header, widths)
-    _cant_split(header)
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    header._tr.trPr.append(repeat)
-    for index, (cell, text) in enumerate(zip(header.cells, headers)):
-        _fill(cell, (text, {"bold": True, "color": DARK, "size": header_size}),
-              right=index in numeric)
-        _shade(cell, HEADER_FILL)
-    for values in rows:
-        row = table.add_row()
-        _set_widths(row, widths)
-        _cant_split(row)
-        for index, (cell, value) in enumerate(zip(row.cells, values)):
-            _fill(cell, value, right=index in numeric)
-    if len(rows) <= SHORT_TABLE:
-        _keep_together(table)
-    doc.add_paragraph().paragraph_format.space_after = Pt(0)
-    return table
-
-
-def _keep_together(table):
-    """Keep a short table on one page: every row but the last keeps with the next."""
-    for row in table.rows[:-1]:
-        for cell in row.cells:
-            for paragraph in cell.paragraphs:
-                paragraph.paragraph_format.keep_with_next = True
-
-
-def _fill(cell, value, right=False):
-    """Write value (text, (text, fmt) or a list of those) into cell at table size."""
-    paragraph = cell.paragraphs[0]
-    paragraph._p.style = TABLE_STYLE_ID
-    if right:
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    parts = value if isinstance(value, list) else [value]
-    for part in parts:
-        text, fmt = part if isinstance(part, tuple) else (part, {})
-        _run(paragraph, text, **fmt)
-
-
-def _set_widths(row, widths):
-    for cell, width in zip(row.cells, widths):
-        cell.width = Cm(width)
-
-
-def _cant_split(row):
-    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-
-
-def _shade(cell, fill):
-    tc_pr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    # Keep the schema's element order: shd goes before these, if present.
-    later = {qn("w:" + n) for n in ("noWrap", "tcMar", "textDirection", "tcFitText",
-                                    "vAlign", "hideMark")}
-    for child in tc_pr:
-        if child.tag in later:
-            child.addprevious(shd)
+    def run(self, p, text, char_style=None):
+        """A run of text at the end of paragraph p, in char_style if given."""
+        text = xml_safe(text)
+        if not text:
             return
-    tc_pr.append(shd)
+        r = _sub(p, "r")
+        if char_style:
+            style_id = self.style_id(char_style, "character")
+            if style_id:
+                _sub(_sub(r, "rPr"), "rStyle", val=style_id)
+        # Line breaks and tabs are elements of their own in a run, as Word writes them.
+        for index, line in enumerate(text.split("\n")):
+            if index:
+                _sub(r, "br")
+            for position, piece in enumerate(line.split("\t")):
+                if position:
+                    _sub(r, "tab")
+                if piece:
+                    t = _sub(r, "t")
+                    t.text = piece
+                    t.set(XML_SPACE, "preserve")
+
+    def heading(self, content, level, page_break=False):
+        """A heading; levels 1 and 2 go into the table of contents."""
+        if level == 1 and self.break_before_next_chapter:
+            page_break, self.break_before_next_chapter = True, False
+        p = self.paragraph(content, "Heading %d" % level, page_break=page_break)
+        if level <= 2:
+            parts = content if isinstance(content, list) else [content]
+            self.toc.append((level, "".join(
+                xml_safe(part[0] if isinstance(part, tuple) else part) for part in parts)))
+        return p
+
+    def workshop_text(self, text):
+        """The group's own text: marked as theirs, paragraphs split at blank lines."""
+        self.paragraph([(self._("Added by the workshop"), "Workshop Label")], "Small Print")
+        for block in re.split(r"\n\s*\n", xml_safe(text).strip()):
+            self.paragraph([(block, "Workshop Addition")])
+
+    def numbered_list(self, items):
+        """A numbered list that starts at 1, whatever lists came before it."""
+        num_id = self._restarted_numbering()
+        for parts in items:
+            p = self.paragraph(parts, "List Number")
+            if num_id is not None:
+                p_pr = p.find(W + "pPr")
+                num_pr = _sub(p_pr, "numPr")
+                _sub(num_pr, "ilvl", val="0")
+                _sub(num_pr, "numId", val=str(num_id))
+
+    def _restarted_numbering(self):
+        style_id = self.style_id("List Number")
+        style = next((s for s in self.doc.styles.element.iter(W + "style")
+                      if s.get(W + "styleId") == style_id), None)
+        num_id = style.find(f"{W}pPr/{W}numPr/{W}numId") if style is not None else None
+        if num_id is None:
+            return None  # a template without list numbering: the style alone
+        numbering = self.doc.part.numbering_part.element
+        base = numbering.num_having_numId(int(num_id.get(W + "val")))
+        num = numbering.add_num(base.abstractNumId.val)
+        num.add_lvlOverride(ilvl=0).add_startOverride(1)
+        return num.numId
+
+    # tables
+
+    def scaled(self, weights):
+        """Column widths in cm: weights scaled to fill the text width."""
+        total = sum(weights)
+        return [self.text_width * weight / total for weight in weights]
+
+    def widths(self, fixed, rest_first=True):
+        """The fixed widths in cm, and one column taking what is left of the text width."""
+        left = max(self.text_width - sum(fixed), 2.0)
+        return [left] + fixed if rest_first else fixed + [left]
+
+    def group_widths(self, group_count, *rest, first=4.2):
+        """A wide first column, then one per stakeholder group, then rest (cm)."""
+        left = self.text_width - first - sum(rest)
+        return [first] + [left / max(group_count, 1)] * group_count + list(rest)
+
+    def table(self, headers, rows, widths, numeric=frozenset()):
+        """A table in the template's table style whose header row repeats on every page."""
+        tbl = self.body.makeelement(W + "tbl", {})
+        self.sect_pr.addprevious(tbl)
+        tbl_pr = _sub(tbl, "tblPr")
+        style_id = (self.style_id("Agenda Table", "table")
+                    or self.style_id("Table Grid", "table"))
+        if style_id:
+            _sub(tbl_pr, "tblStyle", val=style_id)
+        _sub(tbl_pr, "tblW", w=str(sum(_twips(x) for x in widths)), type="dxa")
+        _sub(tbl_pr, "tblLayout", type="fixed")
+        _sub(tbl_pr, "tblLook", val="04A0", firstRow="1", lastRow="0", firstColumn="0",
+             lastColumn="0", noHBand="1", noVBand="1")
+        grid = _sub(tbl, "tblGrid")
+        for width in widths:
+            _sub(grid, "gridCol", w=str(_twips(width)))
+        self.row(tbl, headers, widths, style="Table Heading", header=True)
+        for values in rows:
+            self.row(tbl, values, widths, numeric=numeric)
+        if len(rows) <= SHORT_TABLE:
+            # Keep a short table on one page: every row but the last keeps with the next.
+            for tr in tbl.findall(W + "tr")[:-1]:
+                for p in tr.iter(W + "p"):
+                    p_pr = p.find(W + "pPr")
+                    if p_pr is None:
+                        p_pr = _sub(p, "pPr")
+                        p.insert(0, p_pr)
+                    if p_pr.find(W + "keepNext") is None:
+                        keep = p_pr.makeelement(W + "keepNext", {})
+                        style = p_pr.find(W + "pStyle")
+                        if style is not None:
+                            style.addnext(keep)
+                        else:
+                            p_pr.insert(0, keep)
+        # Word needs a paragraph between two tables, and it gives the table room below.
+        self.paragraph("")
+        return tbl
+
+    def row(self, tbl, values, widths, style="Table Text", header=False, span=1,
+            numeric=frozenset()):
+        """A row of cells; a cell value is text, (text, style) or a list with _Par items."""
+        tr = _sub(tbl, "tr")
+        tr_pr = _sub(tr, "trPr")
+        _sub(tr_pr, "cantSplit")
+        if header:
+            _sub(tr_pr, "tblHeader")
+        if span > 1:
+            widths = [sum(widths)]
+        for index, (value, width) in enumerate(zip(values, widths)):
+            tc = _sub(tr, "tc")
+            tc_pr = _sub(tc, "tcPr")
+            _sub(tc_pr, "tcW", w=str(_twips(width)), type="dxa")
+            if span > 1:
+                _sub(tc_pr, "gridSpan", val=str(span))
+            cell_style = "Table Number" if index in numeric and not header else style
+            parts = value if isinstance(value, list) else [value]
+            current, started = [], False
+            for part in parts:
+                if isinstance(part, _Par):
+                    if current or started:
+                        self.paragraph(current, cell_style, parent=tc)
+                    current, started = list(part.parts), True
+                else:
+                    current.append(part)
+            self.paragraph(current, cell_style, parent=tc)
+        return tr
+
+    # figures
+
+    def figure(self, png, width_cm, title, description):
+        """The chart png at width_cm (less if the page is short), with caption and alt text."""
+        width_px, height_px = struct.unpack(">II", png[16:24])  # the PNG's IHDR chunk
+        section = self.doc.sections[-1]
+        room = (section.page_height - section.top_margin - section.bottom_margin) / Cm(1)
+        width_cm = min(width_cm, self.text_width, room * 0.8 * width_px / height_px)
+        paragraph = self.doc.add_paragraph()
+        style_id = self.style_id("Figure")
+        if style_id:
+            paragraph._p.get_or_add_pPr().style = style_id
+        run = paragraph.add_run()
+        run.add_picture(io.BytesIO(png), width=Cm(width_cm))
+        for doc_pr in run._r.iter(qn("wp:docPr")):
+            self.drawing_id += 1
+            doc_pr.set("id", str(self.drawing_id))
+            doc_pr.set("descr", xml_safe(description))
+            doc_pr.set("title", xml_safe(title))
+        self.figure_count += 1
+        caption = self.paragraph(self._("Figure") + " ", "Caption")
+        _field(caption, "SEQ Figure \\* ARABIC", str(self.figure_count))
+        self.run(caption, ": " + xml_safe(title))
+
+    # sections and contents
+
+    def new_section(self, landscape):
+        """Start a new page in landscape or portrait; headers and footers carry on."""
+        section = self.doc.add_section(WD_SECTION.NEW_PAGE)
+        section.different_first_page_header_footer = False  # the title page's is not theirs
+        width, height = self.portrait
+        if landscape:
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = height, width
+        else:
+            section.orientation = WD_ORIENT.PORTRAIT
+            section.page_width, section.page_height = width, height
+        self.sect_pr = self.body.find(W + "sectPr")
+        self.text_width = (section.page_width - self.margins) / Cm(1)
+
+    def fill_contents(self):
+        """A TOC field after the contents heading, its cached result the document's headings."""
+        # Word fills in page numbers on "Update field"; until then the headings show.
+        if self.contents_heading is None:
+            return
+        entries = self.toc or [(1, "")]
+        made = []
+        for index, (level, text) in enumerate(entries):
+            p = self.paragraph("", "toc %d" % level)
+            if index == 0:
+                _field_char(p, "begin")
+                instr = _sub(_sub(p, "r"), "instrText")
+                instr.text = ' TOC \\o "1-2" \\h \\z \\u '
+                instr.set(XML_SPACE, "preserve")
+                _field_char(p, "separate")
+            self.run(p, text)
+            made.append(p)
+        hint = self.paragraph([(self._("Right-click to update the table of contents."),
+                                "Note")], "Small Print")
+        _field_char(hint, "end")
+        made.append(hint)
+        anchor = self.contents_heading
+        for p in made:
+            anchor.addnext(p)
+            anchor = p
 
 
-def _field_char(paragraph, kind):
-    char = OxmlElement("w:fldChar")
-    char.set(qn("w:fldCharType"), kind)
-    paragraph.add_run()._r.append(char)
+def _sub(parent, tag, **attrs):
+    """A new w:tag element at the end of parent, with w: attributes."""
+    element = parent.makeelement(W + tag, {W + key: value for key, value in attrs.items()})
+    parent.append(element)
+    return element
+
+
+def _twips(cm):
+    return int(round(cm * TWIPS_PER_CM))
+
+
+def _field_char(p, kind):
+    _sub(_sub(p, "r"), "fldChar", fldCharType=kind)
+
+
+def _field(p, instruction, cached):
+    """A field (such as SEQ) with its cached result, so readers see a value before updating."""
+    _field_char(p, "begin")
+    instr = _sub(_sub(p, "r"), "instrText")
+    instr.text = " %s " % instruction
+    instr.set(XML_SPACE, "preserve")
+    _field_char(p, "separate")
+    t = _sub(_sub(p, "r"), "t")
+    t.text = cached
+    _field_char(p, "end")

@@ -1,7 +1,9 @@
 """The `toolkit` command: a thin shell over the library."""
 import functools
+import importlib
 import socket
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -118,6 +120,9 @@ def serve_command(host, port, threads, public_url):
     finally:
         db.close()
     click.echo(f"Workshop toolkit running at {url}  (Ctrl+C stops it)")
+    # Drawing the document's charts needs matplotlib, whose import takes most of a second:
+    # pay it while the room joins, not at the facilitator's first export.
+    threading.Thread(target=importlib.import_module, args=("toolkit.agenda_docx",), daemon=True).start()
     server.run()
 
 
