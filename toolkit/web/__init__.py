@@ -134,7 +134,7 @@ def _security_headers(response):
 
 def init_web(app: Flask) -> None:
     """Wire the request-scoped pieces and the blueprints into app."""
-    from toolkit.web import auth, facilitator, participant, presenter
+    from toolkit.web import auth, exports, facilitator, participant, presenter
 
     app.teardown_appcontext(_close_db)
     app.after_request(_security_headers)
@@ -146,6 +146,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(facilitator.bp)
     app.register_blueprint(participant.bp)
     app.register_blueprint(presenter.bp)
+    app.register_blueprint(exports.bp)
 
     @app.context_processor
     def globals_for_templates():
