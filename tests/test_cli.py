@@ -114,6 +114,30 @@ def test_export_writes_the_next_draft(env):
     assert missing.exit_code == 1 and "No workshop with code NOPE99" in missing.output
 
 
+def test_export_in_every_format_and_import_elsewhere(env, tmp_path, monkeypatch):
+    run("demo", "--out", str(env / "demo.docx"), "--language", "en")
+    code = connect(env / "cli.db").execute("SELECT code FROM workshops").fetchone()[0]
+    for name, expected in (("agenda.md", "# "), ("actions.csv", "\ufeff"), ("workshop.json", '"format": "toolkit-workshop"')):
+        result = run("export", code, "--out", str(env / name))
+        assert result.exit_code == 0, result.output
+        assert expected in (env / name).read_text("utf-8")
+    votes = run("export", code, "--out", str(env / "v.txt"), "--format", "votes-csv")
+    assert votes.exit_code == 0 and "Staying competitive" in (env / "v.txt").read_text("utf-8")
+    assert run("export", code, "--out", str(env / "x.txt")).exit_code == 1
+    # Another installation: a fresh database with its own facilitator.
+    monkeypatch.setenv("TOOLKIT_DATABASE", str(tmp_path / "other.db"))
+    run("create-facilitator", "--email", "b@example.org", "--name", "B", "--password-stdin", input="a long password\n")
+    imported = run("import", str(env / "workshop.json"), "--email", "b@example.org")
+    assert imported.exit_code == 0, imported.output
+    other = connect(tmp_path / "other.db")
+    assert other["actions"].count == 6 and other["workshops"].count == 1
+    assert run("import", str(env / "workshop.json"), "--email", "nobody@example.org").exit_code == 1
+    (env / "broken.json").write_text('{"format": "something else"}')
+    refused = run("import", str(env / "broken.json"), "--email", "b@example.org")
+    assert refused.exit_code == 1 and "not a workshop file" in refused.output
+    assert other["workshops"].count == 1
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -151,26 +151,79 @@ def create_facilitator_command(email, name, password_stdin):
     click.echo(f"Facilitator {account['email']} created.")
 
 
+FORMATS = {".docx": "docx", ".md": "md", ".json": "json", ".csv": "actions-csv"}
+
+
 @main.command("export")
 @click.argument("code")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), callback=_output_file,
-              help="Where to write the DOCX.")
+              help="Where to write it.")
+@click.option("--format", "kind", type=click.Choice(["docx", "md", "votes-csv", "actions-csv", "json"]),
+              help="What to write; by default told by the file's extension (.docx, .md, .csv, .json).")
 @with_appcontext
-def export_command(code, out):
-    """Export the workshop's agenda as its next numbered draft (DOCX).
+def export_command(code, out, kind):
+    """Export the workshop's agenda as its next numbered draft (DOCX), or as Markdown, CSV or JSON.
 
     Example: toolkit export K7M2QX --out agenda.docx
     """
+    import json
+
+    from toolkit import exports, transfer
+
+    kind = kind or FORMATS.get(Path(out).suffix.lower())
+    if kind is None:
+        raise click.ClickException("Please give --format, or a file name ending in .docx, .md, .csv or .json.")
     db = _open()
     try:
         workshop = workshops.by_code(db, code)
-        draft = agenda.export_draft(db, workshop)
+        if kind == "docx":
+            draft = agenda.export_draft(db, workshop)
+            body, said = draft["docx"], f"Draft {draft['version']} of {workshop['title']}"
+        elif kind == "md":
+            built = agenda.with_changes(db, workshop, agenda.build(db, workshop, agenda.next_version(db, workshop)))
+            body, said = exports.markdown(built).encode("utf-8"), f"The agenda of {workshop['title']}"
+        elif kind == "json":
+            data = transfer.export_workshop(db, workshop)
+            body, said = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), workshop["title"]
+        else:
+            make = exports.votes_csv if kind == "votes-csv" else exports.actions_csv
+            body, said = make(db, workshop).encode("utf-8"), f"The {kind[:-4]} of {workshop['title']}"
     except NotFound:
         raise click.ClickException(f"No workshop with code {code}.") from None
     finally:
         db.close()
-    Path(out).write_bytes(draft["docx"])
-    click.echo(f"Draft {draft['version']} of {workshop['title']} written to {out}")
+    Path(out).write_bytes(body)
+    click.echo(f"{said} written to {out}")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--email", required=True, help="The facilitator who will own the imported workshop.")
+@click.option("--setup-only", is_flag=True,
+              help="Only the setup (details, steps, own items, texts): a template for the next region.")
+@with_appcontext
+def import_command(file, email, setup_only):
+    """Import a workshop exported as JSON; it gets a new join code.
+
+    Example: toolkit import workshop-K7M2QX.json --email anna@example.org
+    """
+    from toolkit import transfer
+    from toolkit.i18n import gettext_for
+
+    _prepare()  # the file names study items by their catalogue ids
+    db = _open()
+    try:
+        account = facilitators.by_email(db, email)
+        if account is None:
+            raise click.ClickException(f"No facilitator with e-mail {email}.")
+        data = transfer.parse(Path(file).read_bytes()[: transfer.MAX_FILE + 1])
+        created = transfer.import_workshop(db, account["id"], data, structure_only=setup_only)
+    except Invalid as error:
+        message = gettext_for("en")(error.message)
+        raise click.ClickException(message % error.params if error.params else message) from None
+    finally:
+        db.close()
+    click.echo(f"Workshop {created['code']} imported: {created['title']}")
 
 
 @main.command("demo")
