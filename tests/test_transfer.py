@@ -437,7 +437,7 @@ def test_import_page_brings_in_a_workshop_larger_than_a_form(app, db, facilitato
     created = workshops.by_code(db, code)
     assert code != original["code"] and created["facilitator_id"] == facilitator.account["id"]
     assert transfer.export_workshop(db, created) == json.loads(body)
-    assert "was imported" in facilitator.get(response.location).get_data(as_text=True)
+    assert "is geïmporteerd" in facilitator.get(response.location).get_data(as_text=True)  # the Dutch UI
 
 
 def test_import_page_takes_only_the_setup(db, facilitator):

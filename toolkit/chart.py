@@ -283,7 +283,7 @@ def matrix_svg(title: str, points: list[dict], labels: dict, scale: int = 5,
     )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" '
-        f'class="chart matrix" aria-labelledby="matrix-title matrix-desc">',
+        f'class="chart matrix" aria-labelledby="matrix-title" aria-describedby="matrix-desc">',
         f'<title id="matrix-title">{_text(title)}</title>',
         f'<desc id="matrix-desc">{_text(description)}</desc>',
     ]
