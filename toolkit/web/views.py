@@ -99,4 +99,5 @@ def action_plan(db, workshop, facilitating=False, me=None) -> dict:
         "texts": texts.all_texts(db, workshop),
         "text_labels": texts.TEXTS,
         "room_may_write": texts.room_may_write(db, workshop),
+        "timing": lambda starts, ends: agenda.timing(starts, ends, lang),
     }
