@@ -42,10 +42,20 @@ def test_periods_are_stored_in_one_form(typed, stored):
     assert action.period(typed, "starts") == stored
 
 
-@pytest.mark.parametrize("typed", ["volgend jaar", "2027-Q5", "2027-13", "2027-02-30", "27", "2027-03-15-1"])
+@pytest.mark.parametrize("typed", ["volgend jaar", "2027-Q5", "2027-13", "2027-02-30", "27", "2027-03-15-1",
+                                   "0000", "0000-Q1", "9999-Q4", "9999-12", "\u0662\u0660\u0662\u0667"])
 def test_wrong_periods_are_refused(typed):
     with pytest.raises(Invalid):
         action.period(typed, "starts")
+
+
+def test_a_period_without_real_days_never_reaches_the_pages(db, room, facilitator):
+    """Year 0 or the last quarter of 9999 has no first or last day: stored, it broke every page showing it."""
+    workshop, recommendation, *_ = room
+    for typed in ("0000", "9999-Q4"):
+        with pytest.raises(Invalid):
+            action.propose(db, workshop, _form(recommendation, starts=typed))
+    assert facilitator.get(f"/facilitator/workshops/{workshop['code']}?step=actions").status_code == 200
 
 
 def test_an_end_before_the_start_is_refused(db, room):
@@ -171,16 +181,20 @@ def test_the_room_cannot_work_on_actions_when_locked_elsewhere_or_closed(db, roo
     workshop, recommendation, anna, _ = room
     made = action.propose(db, workshop, _form(recommendation), participant_id=anna["id"])
     closed = workshops.set_closed(db, workshop, True)
-    for attempt in (
-        lambda: action.propose(db, closed, _form(recommendation), participant_id=anna["id"]),
-        lambda: action.edit(db, closed, made["id"], _form(recommendation, what="x", version=1), participant_id=anna["id"]),
-        lambda: action.rate(db, closed, made["id"], anna["id"], {"impact": 3, "effort": 3}),
-        lambda: action.volunteer(db, closed, made["id"], anna["id"], "lead"),
-        lambda: texts.save(db, closed, "vision", {"body": "x", "version": 0}, participant_id=anna["id"]),
-    ):
-        with pytest.raises(Invalid):
-            attempt()
+    # workshop is the workshop as a request read it a moment before the facilitator closed it.
+    for seen in (closed, workshop):
+        for attempt in (
+            lambda: action.propose(db, seen, _form(recommendation), participant_id=anna["id"]),
+            lambda: action.edit(db, seen, made["id"], _form(recommendation, what="x", version=1),
+                                participant_id=anna["id"]),
+            lambda: action.rate(db, seen, made["id"], anna["id"], {"impact": 3, "effort": 3}),
+            lambda: action.volunteer(db, seen, made["id"], anna["id"], "lead"),
+            lambda: texts.save(db, seen, "vision", {"body": "x", "version": 0}, participant_id=anna["id"]),
+        ):
+            with pytest.raises(Invalid):
+                attempt()
     assert action.get(db, closed, made["id"])["what"] == "Leerrecht"
+    assert db["action_ratings"].count == db["action_volunteers"].count == db["agenda_texts"].count == 0
 
 
 def test_follow_up_after_closing_and_a_draft_that_shows_it(db, room, facilitator):
@@ -228,6 +242,21 @@ def test_the_agenda_numbers_actions_and_fills_the_matrix(db, room):
     quadrants = {q["key"]: q["actions"] for q in built["matrix"]["quadrants"]}
     assert quadrants == {"quick_win": [1], "major_project": [], "fill_in": [], "reconsider": []}
     assert built["matrix"]["unrated"] == [2]
+
+
+def test_an_action_moved_to_another_recommendation_is_a_change(db, room):
+    workshop, recommendation, *_ = room
+    other = workshops.items(db, workshop, kinds=("recommendation",))[1]
+    workshops.set_adopted(db, workshop, other["id"], True)
+    moved = action.propose(db, workshop, _form(recommendation, what="Verhuist"))
+    before = agenda.snapshot(agenda.build(db, workshop, 1))
+    action.edit(db, workshop, moved["id"], {**action.get(db, workshop, moved["id"]), "recommendation_id": other["id"]})
+    after = agenda.snapshot(agenda.build(db, workshop, 2))
+    assert agenda.changes(before, after)["changed"] == ["Verhuist"]
+    # A draft that did not yet remember the recommendation does not call every action changed.
+    older = {**before, "actions": {uid: {k: v for k, v in fields.items() if k != "recommendation"}
+                                   for uid, fields in before["actions"].items()}}
+    assert agenda.changes(older, before)["changed"] == []
 
 
 def test_the_second_draft_says_what_changed(db, room):

@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import at_step, join
 
-from toolkit import action, agenda, editing
+from toolkit import action, agenda, editing, texts
 from toolkit import workshop as workshops
 
 
@@ -161,6 +161,102 @@ def test_a_closed_workshop_takes_no_more_from_the_room_but_the_facilitator_follo
     assert built["actions"][0]["progress"] == "Twee bedrijven doen mee"
     review = facilitator.get(f"/facilitator/workshops/{code}?step=review").get_data(as_text=True)
     assert "Open the workshop again" in review or "weer open" in review
+
+
+def test_a_save_between_a_conflict_and_its_page_is_not_undone(app, db, room, monkeypatch):
+    """The conflict page names the version its conflict was found at, not a later one read after it."""
+    workshop, recommendation, made, anna, bram = room
+    url = f"/w/{workshop['code']}/actions/{made['id']}/edit"
+    form = _fields(bram.get(url).get_data(as_text=True))
+    anna.post(url, {**form, "what": "Leerrecht van 40 uur"})
+    edit = action.edit
+
+    def someone_saves_right_after_the_conflict(*args, **kwargs):
+        try:
+            return edit(*args, **kwargs)
+        except editing.Conflict:
+            now = action.get(db, workshop, made["id"])
+            edit(db, workshop, made["id"], {**now, "lead": "Saxion"}, participant_id=anna.participant_id)
+            raise
+
+    monkeypatch.setattr(action, "edit", someone_saves_right_after_the_conflict)
+    page = bram.post(url, {**form, "what": "Leerrecht voor iedereen"}).get_data(as_text=True)
+    monkeypatch.undo()
+    settled = _fields(page)
+    assert settled["version"] == "2"
+    # Bram keeps his text; Saxion as lead, saved after his conflict page was made, stays.
+    assert bram.post(url, {**settled, "choose_what": "mine"}).status_code == 303
+    saved = action.get(db, workshop, made["id"])
+    assert (saved["what"], saved["lead"]) == ("Leerrecht voor iedereen", "Saxion")
+
+
+def test_a_text_saved_between_a_conflict_and_its_page_is_not_undone(app, db, room, monkeypatch):
+    workshop, _, _, anna, bram = room
+    url = f"/w/{workshop['code']}/texts/vision"
+    form = _fields(bram.get(url).get_data(as_text=True))
+    anna.post(url, {**form, "body": "Iedereen leert."})
+    save = texts.save
+
+    def someone_saves_right_after_the_conflict(*args, **kwargs):
+        try:
+            return save(*args, **kwargs)
+        except editing.Conflict:
+            save(db, workshop, "vision", {"body": "Iedereen leert, elke dag.", "version": "1"},
+                 participant_id=anna.participant_id)
+            raise
+
+    monkeypatch.setattr(texts, "save", someone_saves_right_after_the_conflict)
+    page = bram.post(url, {**form, "body": "Samen leren."}).get_data(as_text=True)
+    monkeypatch.undo()
+    # Keeping "theirs" as shown must not quietly put back the text Anna has since replaced.
+    assert bram.post(url, {**_fields(page), "choose_body": "theirs"}).status_code == 303
+    assert texts.all_texts(db, workshop)["vision"]["body"] == "Iedereen leert, elke dag."
+
+
+def test_saving_an_action_keeps_a_recommendation_or_answer_no_longer_on_offer(app, db, room, facilitator):
+    """Un-adopting its recommendation or hiding what it answers leaves the action editable, unmoved."""
+    workshop, recommendation, made, anna, _ = room
+    other = workshops.items(db, workshop, kinds=("recommendation",))[1]
+    workshops.set_adopted(db, workshop, other["id"], True)
+    driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    action.edit(db, workshop, made["id"], {**action.get(db, workshop, made["id"]), "answers_item_id": driver["id"]})
+    workshops.set_hidden(db, workshop, driver["id"], True)
+    workshops.set_adopted(db, workshop, recommendation["id"], False)
+    url = f"/facilitator/workshops/{workshop['code']}/actions/{made['id']}/edit"
+    form = _fields(facilitator.get(url).get_data(as_text=True))
+    assert facilitator.post(url, {**form, "lead": "Saxion"}).status_code == 303
+    saved = action.get(db, workshop, made["id"])
+    assert (saved["lead"], saved["recommendation_id"], saved["answers_item_id"]) == (
+        "Saxion", recommendation["id"], driver["id"])
+
+
+def test_a_closed_workshop_takes_no_one_new_and_no_done_flags(app, db, room, facilitator, visitor):
+    workshop, _, _, anna, _ = room
+    code = workshop["code"]
+    facilitator.post(f"/facilitator/workshops/{code}/close", {"closed": "1"})
+    before = db["participants"].count
+    refused = visitor.post(f"/j/{code}", {"name": "Laat", "organisation": "Later BV", "stakeholder_group": "other"})
+    assert refused.status_code == 422 and "geen nieuwe deelnemers" in refused.get_data(as_text=True)
+    assert db["participants"].count == before
+    assert 'name="organisation"' not in visitor.get(f"/j/{code}").get_data(as_text=True)
+    assert anna.post(f"/w/{code}/done", {"done": "1"}).status_code == 422
+    assert db["step_done"].count == 0
+    assert "done-button" not in anna.get(f"/w/{code}").get_data(as_text=True)
+    # The facilitator may still add someone without a device, and the room rejoins to read.
+    added = facilitator.post(f"/facilitator/workshops/{code}/participants",
+                             {"name": "Zonder", "organisation": "Apparaat", "stakeholder_group": "other"})
+    assert added.status_code == 303
+
+
+def test_the_review_step_says_what_changed_since_the_latest_draft(app, db, room, facilitator):
+    workshop, recommendation, made, anna, _ = room
+    agenda.export_draft(db, workshop)
+    action.propose(db, workshop, {"recommendation_id": recommendation["id"], "what": "Open dag"})
+    workshop = at_step(db, workshop, "review")
+    for page in (facilitator.get(f"/facilitator/workshops/{workshop['code']}?step=review"),
+                 anna.get(f"/w/{workshop['code']}")):
+        text = page.get_data(as_text=True)
+        assert "Wijzigingen sinds concept 1" in text and "Actie toegevoegd: Open dag" in text
 
 
 def test_many_people_saving_the_same_field_at_once_lose_nothing(app, db, room):

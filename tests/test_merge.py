@@ -204,6 +204,19 @@ def test_an_adopted_recommendation_hands_its_place_and_actions_to_the_target(db,
         workshops.set_hidden(db, workshop, source["id"], False)
 
 
+def test_an_action_answering_a_duplicate_answers_the_kept_item(db, workshop):
+    from toolkit import action, agenda
+
+    recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
+    workshops.set_adopted(db, workshop, recommendation["id"], True)
+    source, target = _drivers(db, workshop)[:2]
+    made = action.propose(db, workshop, {"recommendation_id": recommendation["id"], "what": "Leerrecht",
+                                         "answers_item_id": source["id"]})
+    merge.merge(db, workshop, source["id"], target["id"])
+    assert action.get(db, workshop, made["id"])["answers_item_id"] == target["id"]
+    assert agenda.build(db, workshop, 1)["actions"][0]["why"] == target["title"]
+
+
 def test_no_merge_into_a_hidden_item(db, workshop):
     first, second = workshops.items(db, workshop, kinds=("driver",))[:2]
     workshops.set_hidden(db, workshop, second["id"], True)

@@ -39,7 +39,7 @@ QUADRANTS = (
     ("fill_in", N_("Fill-ins"), N_("Little impact, little effort: do them when there is room.")),
     ("reconsider", N_("Reconsider"), N_("Little impact, much effort: rethink or drop them.")),
 )
-_PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4])|-(\d{2})(?:-(\d{2}))?)?$")
+_PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4])|-(\d{2})(?:-(\d{2}))?)?$", re.ASCII)
 
 
 def subject(found: dict) -> str:
@@ -69,13 +69,11 @@ def period(value, field: str) -> str:
     quarter = re.fullmatch(r"Q([1-4])-(\d{4})", value)
     if quarter:
         value = f"{quarter.group(2)}-Q{quarter.group(1)}"
-    found = _PERIOD.match(value)
     try:
-        if not found:
+        if not _PERIOD.match(value):
             raise ValueError(value)
-        year, _quarter, month, day = found.groups()
-        if month:
-            datetime.date(int(year), int(month), int(day or 1))
+        # Its first and last day must exist: year 0 or 9999-Q4 would break every page showing it.
+        period_bounds(value)
     except ValueError:
         raise Invalid(N_("Please enter a year, quarter, month or date, such as 2027, 2027-Q2, "
                          "2027-03 or 2027-03-15."), field) from None
@@ -104,13 +102,19 @@ def _month_end(year: int, month: int) -> datetime.date:
     return following - datetime.timedelta(days=1)
 
 
-def check(db: Database, workshop: dict, form: dict) -> dict:
-    """The action's fields from a form, checked against the workshop's items."""
+def check(db: Database, workshop: dict, form: dict, current: dict | None = None) -> dict:
+    """The action's fields from a form, checked against the workshop's items (and current, if an edit).
+
+    An edit may keep the recommendation and the item the action already had, even once
+    taken out of the agenda, hidden or merged: saving another field must not move or lose them.
+    """
+    kept = current or {}
     try:
         recommendation_id = row_id(form.get("recommendation_id"))
     except NotFound:
         recommendation_id = 0
-    if recommendation_id not in {r["id"] for r in adopted_recommendations(db, workshop)}:
+    offered = {r["id"] for r in adopted_recommendations(db, workshop)} | {kept.get("recommendation_id")}
+    if recommendation_id not in offered:
         raise Invalid(N_("Please choose one of the adopted recommendations."), "recommendation_id")
     values = {"recommendation_id": recommendation_id}
     for field in TEXT_FIELDS:
@@ -122,7 +126,7 @@ def check(db: Database, workshop: dict, form: dict) -> dict:
             answers_id = row_id(answers)
         except NotFound:
             answers_id = 0
-        if answers_id not in {i["id"] for i in answerable(db, workshop)}:
+        if answers_id not in {i["id"] for i in answerable(db, workshop)} | {kept.get("answers_item_id")}:
             raise Invalid(N_("Please choose one of the drivers, barriers or success factors."),
                           "answers_item_id")
         values["answers_item_id"] = answers_id
@@ -153,17 +157,19 @@ def room_may_work(db: Database, workshop: dict) -> bool:
 
 
 def _guard(db: Database, workshop: dict, by: dict) -> None:
-    if by.get("participant_id") is not None and not room_may_work(db, workshop):
+    # Called inside the write, on the workshop as stored now: the facilitator may have
+    # closed or locked it since this request began.
+    if by.get("participant_id") is not None and not room_may_work(db, workshops.get(db, workshop["id"])):
         raise Invalid(N_("Working on actions is not open now."), "what")
 
 
 def propose(db: Database, workshop: dict, form: dict, participant_id=None, facilitator_id=None) -> dict:
     """Add an action; a retried form with the same request token adds nothing."""
     by = {"participant_id": participant_id, "facilitator_id": facilitator_id}
-    _guard(db, workshop, by)
-    values = check(db, workshop, form)
     token = text(form.get("request_token"), "request_token", 64, required=False) or None
     with writing(db):
+        _guard(db, workshop, by)
+        values = check(db, workshop, form)
         at = workshops.now()
         action_id = insert_once(
             db, "actions",
@@ -190,19 +196,19 @@ def edit(db: Database, workshop: dict, action_id, form: dict, participant_id=Non
     never decided here, the person who saves second chooses.
     """
     by = {"participant_id": participant_id, "facilitator_id": facilitator_id}
-    _guard(db, workshop, by)
     fields = FOLLOW_UP_FIELDS if follow_up else FIELDS
-    mine = check_follow_up(form) if follow_up else check(db, workshop, form)
-    base_version = integer(form.get("version"), "version", 1, 2**62)
     with writing(db):
+        _guard(db, workshop, by)
         current = get(db, workshop, action_id)
+        mine = check_follow_up(form) if follow_up else check(db, workshop, form, current)
+        base_version = integer(form.get("version"), "version", 1, 2**62)
         before = _record(current)
         if base_version != current["version"]:
             base = editing.snapshot(db, workshop, subject(current), base_version)
             merged, collisions = editing.merge(base, before, mine, fields)
             if collisions:
                 raise editing.Conflict(before, mine, collisions, {**before, **merged},
-                                       editing.last_edit(db, workshop, subject(current)))
+                                       editing.last_edit(db, workshop, subject(current)), current["version"])
             mine = merged
         after = {**before, **mine}
         if after == before:
@@ -256,11 +262,11 @@ def remove(db: Database, workshop: dict, action_id, facilitator_id=None) -> dict
 
 def volunteer(db: Database, workshop: dict, action_id, participant_id: int, role) -> None:
     """A participant offers their organisation as lead or partner; role "" withdraws the offer."""
-    _guard(db, workshop, {"participant_id": participant_id})
     role = str(role or "").strip()
-    if role:
-        role = choice(role, "role", [key for key, _ in ROLES])
     with writing(db):
+        _guard(db, workshop, {"participant_id": participant_id})
+        if role:
+            role = choice(role, "role", [key for key, _ in ROLES])
         target = get(db, workshop, action_id)
         db.execute("DELETE FROM action_volunteers WHERE action_id = ? AND participant_id = ?",
                    [target["id"], participant_id])
@@ -287,10 +293,10 @@ def volunteers(db: Database, workshop: dict) -> dict[int, list[dict]]:
 
 def rate(db: Database, workshop: dict, action_id, participant_id: int, form: dict) -> dict:
     """A participant's rating of an action's impact and effort, from 1 to 5; a new one replaces it."""
-    _guard(db, workshop, {"participant_id": participant_id})
-    impact = integer(form.get("impact"), "impact", 1, SCALE)
-    effort = integer(form.get("effort"), "effort", 1, SCALE)
     with writing(db):
+        _guard(db, workshop, {"participant_id": participant_id})
+        impact = integer(form.get("impact"), "impact", 1, SCALE)
+        effort = integer(form.get("effort"), "effort", 1, SCALE)
         target = get(db, workshop, action_id)
         db.execute(
             """INSERT INTO action_ratings (action_id, participant_id, impact, effort, updated_at)

@@ -216,8 +216,8 @@ def snapshot(agenda: dict) -> dict:
     """What a draft remembers to tell the next one what changed."""
     return {
         "actions": {
-            a["uid"]: {key: a[key] for key in ("what", "lead", "partners", "starts", "ends",
-                                                   "timeline", "resources", "indicator",
+            a["uid"]: {key: a[key] for key in ("what", "recommendation", "lead", "partners", "starts",
+                                                   "ends", "timeline", "resources", "indicator",
                                                    "first_step", "why", "status", "progress")}
             for a in agenda["actions"]
         },
@@ -239,7 +239,9 @@ def changes(before: dict | None, after: dict) -> dict | None:
     for key in new:
         if key not in old:
             continue
-        differing = {field for field in new[key] if new[key][field] != old[key].get(field)}
+        # Only what both drafts remember: an older draft may not have kept every field.
+        differing = {field for field in new[key]
+                     if field in old[key] and new[key][field] != old[key][field]}
         if differing - set(progress_keys):
             found["changed"].append(new[key]["what"])
         if differing & set(progress_keys):

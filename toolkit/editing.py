@@ -11,16 +11,19 @@ class Conflict(Exception):
 
     current is what is stored now, mine what this editor sent, fields the ones both
     changed differently, merged what would be saved with every other change kept,
-    and by the edit that came in between.
+    by the edit that came in between, and version the version current is: the one a
+    settled form must name, so that nothing saved after current is silently undone.
     """
 
-    def __init__(self, current: dict, mine: dict, fields: list[str], merged: dict, by: dict | None):
+    def __init__(self, current: dict, mine: dict, fields: list[str], merged: dict, by: dict | None,
+                 version: int):
         super().__init__("edit conflict on " + ", ".join(fields))
         self.current = current
         self.mine = mine
         self.fields = fields
         self.merged = merged
         self.by = by
+        self.version = version
 
 
 def merge(base: dict | None, current: dict, mine: dict, fields) -> tuple[dict, list[str]]:

@@ -53,8 +53,11 @@ def merge(db: Database, workshop: dict, source_id, target_id) -> dict:
                    [target_id, now, source_id])
         db.execute("UPDATE comments SET item_id = ? WHERE item_id = ? AND workshop_id = ?",
                    [target_id, source_id, workshop["id"]])
-        # An adopted duplicate hands its place in the agenda, and its actions, to the target.
+        # An adopted duplicate hands its place in the agenda, and its actions, to the target;
+        # an action answering the duplicate answers the target (the duplicate is emptied).
         db.execute("UPDATE actions SET recommendation_id = ? WHERE recommendation_id = ? AND workshop_id = ?",
+                   [target_id, source_id, workshop["id"]])
+        db.execute("UPDATE actions SET answers_item_id = ? WHERE answers_item_id = ? AND workshop_id = ?",
                    [target_id, source_id, workshop["id"]])
         db.execute("UPDATE items SET adopted = max(adopted, ?) WHERE id = ?", [source["adopted"], target_id])
         db.execute("UPDATE items SET merged_into = ?, hidden = 1, adopted = 0 WHERE id = ?",

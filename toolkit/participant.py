@@ -5,8 +5,8 @@ from sqlite_utils import Database
 
 from toolkit.db import insert_once, writing
 from toolkit.i18n import N_
-from toolkit.validation import NotFound, choice, row_id, text
-from toolkit.workshop import CODE_ALPHABET, MAX_SHORT, normalise_code, now
+from toolkit.validation import Invalid, NotFound, choice, row_id, text
+from toolkit.workshop import CODE_ALPHABET, MAX_SHORT, is_closed, normalise_code, now
 
 REJOIN_LENGTH = 10
 
@@ -30,13 +30,16 @@ def join(db: Database, workshop: dict, form: dict, on_behalf=False) -> dict:
     organisation = text(form.get("organisation"), "organisation", MAX_SHORT)
     group = choice(form.get("stakeholder_group"), "stakeholder_group", GROUP_KEYS)
     token = text(form.get("request_token"), "request_token", 64, required=False) or None
-    participant_id = insert_once(
-        db, "participants",
-        {"workshop_id": workshop["id"], "name": name, "organisation": organisation,
-         "stakeholder_group": group, "on_behalf": int(on_behalf), "joined_at": now()},
-        token,
-    )
     with writing(db):
+        # Who took part is part of the agenda: once closed, it takes no one new.
+        if not on_behalf and is_closed(db, workshop):
+            raise Invalid(N_("This workshop has closed and takes no new participants."))
+        participant_id = insert_once(
+            db, "participants",
+            {"workshop_id": workshop["id"], "name": name, "organisation": organisation,
+             "stakeholder_group": group, "on_behalf": int(on_behalf), "joined_at": now()},
+            token,
+        )
         # A personal code to continue on another device; made once, kept on a resent form.
         db.execute("UPDATE participants SET rejoin_code = ? WHERE id = ? AND rejoin_code IS NULL",
                    [new_rejoin_code(), participant_id])

@@ -102,6 +102,8 @@ def set_done(db: Database, workshop: dict, participant_id: int, step: str, done:
     """Say that a participant has finished the step (or not after all)."""
     step = choice(step, "step", workshops.STEP_KEYS)
     with writing(db):
+        if workshops.is_closed(db, workshop):
+            raise Invalid(N_("The workshop is closed: nothing can be changed any more."))
         if done:
             db.execute("INSERT OR IGNORE INTO step_done (participant_id, step, done_at) VALUES (?, ?, ?)",
                        [participant_id, step, workshops.now()])

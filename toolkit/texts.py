@@ -1,6 +1,7 @@
 """The agenda's own texts that the group writes together: a vision, a summary, next steps."""
 from sqlite_utils import Database
 
+from toolkit import action as actions
 from toolkit import editing
 from toolkit import workshop as workshops
 from toolkit.db import writing
@@ -35,24 +36,18 @@ def all_texts(db: Database, workshop: dict) -> dict[str, dict]:
     return found
 
 
-def room_may_write(db: Database, workshop: dict) -> bool:
-    """Whether participants may write the agenda's texts now."""
-    return (
-        not workshop.get("closed_at")
-        and workshop["step"] in ("actions", "review")
-        and not workshops.is_locked(db, workshop, workshop["step"])
-    )
-
-
 def save(db: Database, workshop: dict, key, form: dict, participant_id=None, facilitator_id=None) -> dict:
     """Save a text written from the version the form names; a collision raises editing.Conflict."""
     key = _key(key)
-    if participant_id is not None and not room_may_write(db, workshop):
-        raise Invalid(N_("Writing the agenda's texts is not open now."), "body")
-    body = text(form.get("body"), "body", MAX_TEXT, required=False)
-    base_version = integer(form.get("version"), "version", 0, 2**62)
     by = {"participant_id": participant_id, "facilitator_id": facilitator_id}
     with writing(db):
+        # The room writes its texts whenever it may work on actions, judged on the workshop as
+        # stored now: the facilitator may have closed it since this request began.
+        stored = workshops.get(db, workshop["id"])
+        if participant_id is not None and not actions.room_may_work(db, stored):
+            raise Invalid(N_("Writing the agenda's texts is not open now."), "body")
+        body = text(form.get("body"), "body", MAX_TEXT, required=False)
+        base_version = integer(form.get("version"), "version", 0, 2**62)
         current = all_texts(db, workshop)[key]
         before = {"body": current["body"]}
         mine = {"body": body}
@@ -62,7 +57,7 @@ def save(db: Database, workshop: dict, key, form: dict, participant_id=None, fac
             merged, collisions = editing.merge(base, before, mine, ["body"])
             if collisions:
                 raise editing.Conflict(before, mine, collisions, merged,
-                                       editing.last_edit(db, workshop, subject(key)))
+                                       editing.last_edit(db, workshop, subject(key)), current["version"])
             mine = merged
         if mine == before:
             return current

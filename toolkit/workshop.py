@@ -258,6 +258,12 @@ def is_locked(db: Database, workshop: dict, step: str) -> bool:
     return bool(row and row[0])
 
 
+def is_closed(db: Database, workshop: dict) -> bool:
+    """Whether the facilitator has closed the workshop, as stored now: the room reads, no longer writes."""
+    row = db.execute("SELECT closed_at FROM workshops WHERE id = ?", [workshop["id"]]).fetchone()
+    return bool(row and row[0])
+
+
 def set_flag(db: Database, workshop: dict, item_id, flag: str, value: bool) -> dict:
     """Set an item's hidden flag (out of the room's sight, votes kept) or adopted flag (in the agenda)."""
     if flag not in ("hidden", "adopted"):

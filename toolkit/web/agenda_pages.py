@@ -62,11 +62,20 @@ def action_page(db, workshop, action_id, *, facilitating=False, me=None, facilit
                 follow_up=False):
     """Edit an action (or its status and progress) from the version shown; a collision shows both."""
     found = actions.get(db, workshop, action_id)
+    named = titles(db, workshop)
+    recommendations = actions.adopted_recommendations(db, workshop, lang=language())
+    answerable = actions.answerable(db, workshop, lang=language())
+    # What the action is for and answers stays on offer after leaving the agenda or the room's
+    # view: a list without it would show another choice, and saving would change it unasked.
+    for offered, kept in ((recommendations, found["recommendation_id"]),
+                          (answerable, found["answers_item_id"])):
+        if kept and kept not in {item["id"] for item in offered}:
+            offered.append({"id": kept, "title": named[kept]})
     context = {
         "workshop": workshop, "action": found, "facilitating": facilitating, "me": me,
-        "follow_up": follow_up, "titles": titles(db, workshop),
-        "recommendations": actions.adopted_recommendations(db, workshop, lang=language()),
-        "answerable": actions.answerable(db, workshop, lang=language()),
+        "follow_up": follow_up, "titles": named,
+        "recommendations": recommendations,
+        "answerable": answerable,
         "statuses": actions.STATUSES, "status_labels": dict(actions.STATUSES),
         "field_labels": FIELD_LABELS,
     }
@@ -80,10 +89,10 @@ def action_page(db, workshop, action_id, *, facilitating=False, me=None, facilit
         return render("shared/action_edit.html", status=422, form=form,
                       error=gettext(error.message, **error.params), error_field=error.field, **context)
     except editing.Conflict as conflict:
-        current = actions.get(db, workshop, action_id)
+        # The version the conflict was found at, not one read again now: a save in between
+        # would otherwise be taken as seen, and settling this form would undo it unasked.
         return render("shared/action_edit.html", status=409, conflict=conflict,
-                      form={**form, **conflict.merged, "version": current["version"]},
-                      **{**context, "action": current})
+                      form={**form, **conflict.merged, "version": conflict.version}, **context)
     flash(gettext("The action “%(what)s” was saved.", what=saved["what"]), "ok")
     return _back(workshop, facilitating, f"#action-{saved['id']}")
 
@@ -106,9 +115,9 @@ def text_page(db, workshop, key, *, facilitating=False, me=None, facilitator=Non
         return render("shared/text_edit.html", status=422, form=form,
                       error=gettext(error.message, **error.params), error_field=error.field, **context)
     except editing.Conflict as conflict:
-        fresh = texts.all_texts(db, workshop)[key]
+        # The version the conflict was found at (see action_page).
         return render("shared/text_edit.html", status=409, conflict=conflict,
-                      form={**form, "version": fresh["version"]}, **{**context, "current": fresh})
+                      form={**form, "version": conflict.version}, **context)
     flash(gettext("“%(text)s” was saved.", text=gettext(labels[key][0])), "ok")
     return _back(workshop, facilitating, f"#text-{key}")
 

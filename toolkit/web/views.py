@@ -55,7 +55,8 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
     if step in ("actions", "review"):
         context.update(action_plan(db, workshop, facilitating, me))
     if step == "review":
-        context["agenda"] = agenda.build(db, workshop, agenda.next_version(db, workshop))
+        built = agenda.build(db, workshop, agenda.next_version(db, workshop))
+        context["agenda"] = agenda.with_changes(db, workshop, built)
         context["drafts"] = agenda.drafts(db, workshop) if facilitating else []
     template = "facilitator/workshop.html" if facilitating else "participant/step.html"
     return render(template, fragment, status=422 if error is not None else 200, **context)
@@ -98,6 +99,5 @@ def action_plan(db, workshop, facilitating=False, me=None) -> dict:
         "statuses": dict(actions.STATUSES),
         "texts": texts.all_texts(db, workshop),
         "text_labels": texts.TEXTS,
-        "room_may_write": texts.room_may_write(db, workshop),
         "timing": lambda starts, ends: agenda.timing(starts, ends, lang),
     }
