@@ -287,3 +287,25 @@ def test_many_people_saving_the_same_field_at_once_lose_nothing(app, db, room):
         if i != winner:
             page = response.get_data(as_text=True)
             assert f"Text of P{i}" in page and f"Text of P{winner}" in page
+
+
+def test_an_action_removed_while_someone_edits_keeps_what_they_typed(app, db, room, facilitator):
+    workshop, _, made, anna, _ = room
+    url = f"/w/{workshop['code']}/actions/{made['id']}/edit"
+    form = _fields(anna.get(url).get_data(as_text=True))
+    action.remove(db, workshop, made["id"], facilitator_id=facilitator.account["id"])
+    answer = anna.post(url, {**form, "what": "Mijn nieuwe tekst", "first_step": "Bellen met ROC"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 404
+    assert "Mijn nieuwe tekst" in page and "Bellen met ROC" in page
+
+
+def test_the_edit_pages_say_when_the_room_may_no_longer_change_anything(app, db, room, facilitator):
+    workshop, _, made, anna, _ = room
+    workshops.set_closed(db, workshop, True)
+    for url in (f"/w/{workshop['code']}/actions/{made['id']}/edit", f"/w/{workshop['code']}/texts/vision"):
+        page = anna.get(url).get_data(as_text=True)
+        assert "not open now" in page or "kan nu niet" in page
+        assert 'class="primary">' not in page.split("<main", 1)[1]
+    assert 'class="primary">' in facilitator.get(
+        f"/facilitator/workshops/{workshop['code']}/actions/{made['id']}/edit").get_data(as_text=True)

@@ -61,7 +61,16 @@ def titles(db, workshop) -> dict:
 def action_page(db, workshop, action_id, *, facilitating=False, me=None, facilitator=None,
                 follow_up=False):
     """Edit an action (or its status and progress) from the version shown; a collision shows both."""
-    found = actions.get(db, workshop, action_id)
+    try:
+        found = actions.get(db, workshop, action_id)
+    except NotFound:
+        if request.method == "GET":
+            raise
+        # Removed while someone was editing it: what they typed is shown, not thrown away.
+        typed = [(FIELD_LABELS[f], request.form.get(f, "")) for f in actions.TEXT_FIELDS + ("progress",)
+                 if request.form.get(f, "").strip()]
+        return render("shared/action_gone.html", status=404, workshop=workshop, facilitating=facilitating,
+                      typed=typed)
     named = titles(db, workshop)
     recommendations = actions.adopted_recommendations(db, workshop, lang=language())
     answerable = actions.answerable(db, workshop, lang=language())
@@ -78,6 +87,8 @@ def action_page(db, workshop, action_id, *, facilitating=False, me=None, facilit
         "answerable": answerable,
         "statuses": actions.STATUSES, "status_labels": dict(actions.STATUSES),
         "field_labels": FIELD_LABELS,
+        # The room reads what it may no longer change; saving would only be refused.
+        "read_only": not facilitating and not actions.room_may_work(db, workshop),
     }
     if request.method == "GET":
         return render("shared/action_edit.html", form=found, **context)
@@ -105,7 +116,8 @@ def text_page(db, workshop, key, *, facilitating=False, me=None, facilitator=Non
     labels = {k: (label, hint) for k, label, hint in texts.TEXTS}
     context = {"workshop": workshop, "key": key, "label": labels[key][0], "hint": labels[key][1],
                "facilitating": facilitating, "me": me, "max_length": texts.MAX_TEXT,
-               "current": current}
+               "current": current,
+               "read_only": not facilitating and not actions.room_may_work(db, workshop)}
     if request.method == "GET":
         return render("shared/text_edit.html", form=current, **context)
     form = _with_choices(request.form)

@@ -11,7 +11,7 @@ from toolkit.i18n import N_
 from toolkit.participant import GROUP_KEYS, GROUP_LABELS
 from toolkit.web import get_db, join_link, language, render
 from toolkit.web.auth import login_required
-from toolkit.web.views import action_plan
+from toolkit.web.views import matrix
 
 bp = Blueprint("presenter", __name__, url_prefix="/facilitator/workshops/<code>/present")
 
@@ -81,8 +81,7 @@ def _context(db, workshop) -> dict:
             context["results"] = _results(db, workshop, step, kinds, rules)
     if step in ("actions", "review"):
         context["recommendations"] = _actions_per_recommendation(db, workshop)
-        plan = action_plan(db, workshop)
-        context["matrix"] = plan["matrix"] if plan["ratings_shown"] else None
+        context["matrix"] = matrix(db, workshop, actions.for_workshop(db, workshop))["matrix"]
     return context
 
 

@@ -62,11 +62,8 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
     return render(template, fragment, status=422 if error is not None else 200, **context)
 
 
-def action_plan(db, workshop, facilitating=False, me=None) -> dict:
-    """What the actions and review steps show: actions with volunteers, ratings, matrix and texts."""
-    lang = language()
-    listed = actions.for_workshop(db, workshop)
-    answerable = actions.answerable(db, workshop, lang=lang)
+def matrix(db, workshop, listed, facilitating=False) -> dict:
+    """The impact and effort matrix as the page shows it: whether shown, the drawing, the quadrants."""
     rules = steps.settings(db, workshop, "actions")
     shown = facilitating or rules["revealed"] or workshop["step"] == "review"
     rated = actions.ratings(db, workshop) if shown else {}
@@ -79,16 +76,9 @@ def action_plan(db, workshop, facilitating=False, me=None) -> dict:
     labels = {key: gettext(label) for key, label, _description in actions.QUADRANTS}
     labels.update(impact=gettext("Impact"), effort=gettext("Effort"))
     return {
-        "recommendations": actions.adopted_recommendations(db, workshop, lang=lang),
-        "actions": listed,
         "numbers": numbers,
-        "answerable_items": answerable,
-        "answer_titles": {item["id"]: item["title"] for item in answerable},
-        "volunteers": actions.volunteers(db, workshop),
         "ratings": rated,
         "ratings_shown": shown,
-        "my_ratings": actions.my_ratings(db, me["id"]) if me else {},
-        "room_may_work": actions.room_may_work(db, workshop),
         "matrix": chart.matrix_svg(gettext("Impact and effort of the actions"), points, labels,
                                    actions.SCALE, actions.THRESHOLD) if points else None,
         "quadrants": [
@@ -96,6 +86,23 @@ def action_plan(db, workshop, facilitating=False, me=None) -> dict:
              "points": [p for p in points if p["quadrant"] == key]}
             for key, label, description in actions.QUADRANTS
         ],
+    }
+
+
+def action_plan(db, workshop, facilitating=False, me=None) -> dict:
+    """What the actions and review steps show: actions with volunteers, ratings, matrix and texts."""
+    lang = language()
+    listed = actions.for_workshop(db, workshop)
+    answerable = actions.answerable(db, workshop, lang=lang)
+    return {
+        **matrix(db, workshop, listed, facilitating),
+        "recommendations": actions.adopted_recommendations(db, workshop, lang=lang),
+        "actions": listed,
+        "answerable_items": answerable,
+        "answer_titles": {item["id"]: item["title"] for item in answerable},
+        "volunteers": actions.volunteers(db, workshop),
+        "my_ratings": actions.my_ratings(db, me["id"]) if me else {},
+        "room_may_work": actions.room_may_work(db, workshop),
         "statuses": dict(actions.STATUSES),
         "texts": texts.all_texts(db, workshop),
         "text_labels": texts.TEXTS,
