@@ -1,0 +1,59 @@
+"""The baseline for benchmarks.load: the least a Flask app on waitress can do, on this machine.
+
+One small template on GET, one SQLite insert on POST, served like `toolkit serve` serves
+(waitress, 8 threads), so the load test's figures can be read as ratios to it.
+
+Run: BASELINE_DATABASE=/tmp/b.db .venv/bin/python -m benchmarks.baseline --port 5001
+"""
+import argparse
+import os
+import sqlite3
+import threading
+
+import waitress
+from flask import Flask, render_template_string, request
+
+PAGE = "<!doctype html><title>Baseline</title><p>Revision {{ revision }}</p>"
+local = threading.local()
+
+
+def create_app(database: str) -> Flask:
+    """A Flask app with one page and one insert, on a WAL database like the toolkit's."""
+    app = Flask(__name__)
+    setup = sqlite3.connect(database)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, value TEXT NOT NULL)")
+    setup.commit()
+    setup.close()
+
+    def db():
+        if not hasattr(local, "db"):
+            local.db = sqlite3.connect(database, isolation_level=None)
+            local.db.execute("PRAGMA busy_timeout=5000")
+            local.db.execute("PRAGMA synchronous=NORMAL")
+        return local.db
+
+    @app.get("/")
+    def page():
+        return render_template_string(PAGE, revision=1)
+
+    @app.post("/insert")
+    def insert():
+        db().execute("INSERT INTO hits (value) VALUES (?)", [request.form.get("value", "")])
+        return "", 204
+
+    return app
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    app = create_app(os.environ["BASELINE_DATABASE"])
+    waitress.serve(app, host="127.0.0.1", port=args.port, threads=args.threads, ident="baseline",
+                   _quiet=True)
+
+
+if __name__ == "__main__":
+    main()

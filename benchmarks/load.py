@@ -1,0 +1,397 @@
+"""A workshop day on one server: W workshops x P participants against a real `toolkit serve`.
+
+Every participant joins, polls for changes at the pages' own interval (1.5 s), spends dots,
+adds an item and a comment; a facilitator per workshop moves the room on and exports the
+agenda. The same load generator then runs against a minimal Flask app on the same server
+software (one small template on GET, one SQLite insert on POST), so every figure can be read
+as a ratio to what this machine can do at all.
+
+Run: .venv/bin/python -m benchmarks.load                 (50 workshops x 60 people, 60 s)
+     .venv/bin/python -m benchmarks.load --quick         (2 x 5, a few seconds: a smoke run)
+"""
+import argparse
+import asyncio
+import gzip
+import os
+import platform
+import random
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import aiohttp
+
+POLL_SECONDS = 1.5  # as templates/shared/_poller.html asks
+PASSWORD = "load test password"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+REVISION = re.compile(r"[?&;]rev=(\d+)")
+ITEM = re.compile(r"/items/(\d+)/dots")
+STEPS = ("drivers", "barriers", "recommendations")
+# Connections the generator keeps open at once; below waitress's own limit of 100 channels,
+# so that requests queue in the generator, where their waiting time is measured.
+CONNECTIONS = 90
+
+
+class Stats:
+    """Latencies and outcomes per kind of request."""
+
+    def __init__(self):
+        self.latency = defaultdict(list)
+        self.errors = defaultdict(int)
+        self.refused = defaultdict(int)
+        self.bytes = defaultdict(int)
+        self.propagation = []
+        self.votes_sent = 0
+        self.votes_acked = 0
+
+    def add(self, kind: str, seconds: float, status: int, size: int):
+        self.latency[kind].append(seconds)
+        self.bytes[kind] += size
+        if status >= 500 or status == 0:
+            self.errors[kind] += 1
+        elif status >= 400:
+            self.refused[kind] += 1  # a 4xx with a message: over budget, or the room moved on
+
+
+def say(message: str):
+    """Progress on stderr, so a long run shows where it is."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(port: int, process: subprocess.Popen):
+    for _ in range(200):
+        if process.poll() is not None:
+            raise SystemExit(f"the server stopped: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the server did not start")
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def prepare(folder: Path, workshops: int) -> tuple[dict, list[str]]:
+    """A fresh database with one facilitator and W workshops at the drivers step."""
+    from toolkit import catalogue
+    from toolkit import facilitator as facilitators
+    from toolkit import workshop as workshop_module
+    from toolkit.db import connect, migrate
+
+    database = folder / "load.db"
+    env = {**os.environ, "TOOLKIT_DATABASE": str(database), "TOOLKIT_INSTANCE": str(folder / "instance")}
+    db = connect(database)
+    migrate(db)
+    catalogue.load(db)
+    facilitators.create(db, "load@example.org", "Load", PASSWORD)
+    account = facilitators.by_email(db, "load@example.org")
+    codes = []
+    for i in range(workshops):
+        made = workshop_module.create(db, account["id"], {
+            "title": f"Workshop {i}", "region": "Regio", "sector": "Maakindustrie",
+            "date": "2026-12-01", "language": "nl", "dots": "5"})
+        workshop_module.set_step(db, made["id"], "drivers")
+        codes.append(made["code"])
+    db.close()
+    return env, codes
+
+
+async def timed(stats: Stats, kind: str, session, method: str, url: str, **kwargs):
+    """One request, recorded; returns (status, text) or (0, '') when the connection failed."""
+    start = time.perf_counter()
+    try:
+        async with session.request(method, url, allow_redirects=False, **kwargs) as response:
+            body = await response.read()
+            stats.add(kind, time.perf_counter() - start, response.status,
+                      int(response.headers.get("Content-Length") or len(body)))
+            return response.status, body.decode("utf-8", "replace"), response
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        stats.add(kind, time.perf_counter() - start, 0, 0)
+        return 0, "", None
+
+
+class Room:
+    """What the load generator knows of one workshop: votes acknowledged, not yet seen by the observer."""
+
+    def __init__(self, code: str):
+        self.code = code
+        self.pending: list[float] = []  # ack times of votes the observer has not seen change yet
+        self.expected: dict[tuple[str, int], int] = {}  # (participant, item) -> dots acknowledged
+
+
+async def participant(base, stats, room, index, stop_at, observer, connector, join_window):
+    """One person on their phone: join, then poll, vote, add an item and comment until stop_at."""
+    # People arrive over the first minutes, not all in the same millisecond.
+    await asyncio.sleep(random.uniform(0, join_window))
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base, connector=connector, connector_owner=False, cookie_jar=jar,
+                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+        status, page, _ = await timed(stats, "join page", session, "GET", f"/j/{room.code}")
+        if status != 200:
+            return
+        status, _, _ = await timed(stats, "join", session, "POST", f"/j/{room.code}", data={
+            "name": f"P{index}", "organisation": f"Org {index % 17}",
+            "stakeholder_group": ("companies", "education", "government", "workers", "other")[index % 5],
+            "request_token": f"join-{index}", "csrf_token": CSRF.search(page).group(1)})
+        if status != 303:
+            return
+        status, page, _ = await timed(stats, "step page", session, "GET", f"/w/{room.code}")
+        if status != 200:
+            return
+        token = CSRF.search(page).group(1)  # a new session after joining, with its own token
+        headers = {"HX-Request": "true", "X-CSRFToken": token}
+        revision = REVISION.search(page).group(1) if REVISION.search(page) else "0"
+        step = "drivers"
+        items = [int(i) for i in dict.fromkeys(ITEM.findall(page))]
+        person = f"P{index}"
+        next_vote = time.monotonic() + random.uniform(1, 4)
+        added = commented = False
+        await asyncio.sleep(random.uniform(0, POLL_SECONDS))
+        while time.monotonic() < stop_at:
+            sent = time.monotonic()
+            status, body, _ = await timed(stats, "poll (idle)", session, "GET",
+                                          f"/w/{room.code}/live?rev={revision}&step={step}", headers=headers)
+            if status == 200:
+                stats.latency["poll (change)"].append(stats.latency["poll (idle)"].pop())
+                stats.bytes["poll (change)"] += len(body)
+                found = REVISION.search(body)
+                if "room-moved" in body or found is None:
+                    status, page, _ = await timed(stats, "step page", session, "GET", f"/w/{room.code}")
+                    found = REVISION.search(page)
+                    step = re.search(r"[?&;]step=([a-z]+)", page).group(1) if found else step
+                    items = [int(i) for i in dict.fromkeys(ITEM.findall(page))] or items
+                revision = found.group(1) if found else revision
+                if observer:
+                    now = time.monotonic()
+                    seen = [t for t in room.pending if t < sent]
+                    stats.propagation += [now - t for t in seen]
+                    room.pending = [t for t in room.pending if t >= sent]
+            if time.monotonic() >= next_vote and items:
+                item = random.choice(items)
+                dots = random.randint(0, 2)
+                stats.votes_sent += 1
+                status, _, _ = await timed(stats, "vote", session, "POST", f"/w/{room.code}/items/{item}/dots",
+                                                data={"dots": dots, "csrf_token": token}, headers=headers)
+                if status == 200:
+                    stats.votes_acked += 1
+                    room.expected[(person, item)] = dots
+                    room.pending.append(time.monotonic())
+                next_vote = time.monotonic() + random.uniform(5, 15)
+            elif not added and random.random() < 0.02 and step in STEPS:
+                added = True
+                await timed(stats, "add item", session, "POST", f"/w/{room.code}/items",
+                            data={"kind": "driver" if step == "drivers" else "barrier", "title": f"Eigen punt {index}",
+                                  "explanation": "", "request_token": f"item-{index}", "csrf_token": token})
+            elif not commented and random.random() < 0.02 and items:
+                commented = True
+                await timed(stats, "comment", session, "POST", f"/w/{room.code}/items/{items[0]}/comments",
+                            data={"body": f"Opmerking van P{index}", "request_token": f"c-{index}",
+                                  "csrf_token": token}, headers=headers)
+            await asyncio.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - sent)))
+
+
+async def facilitate(base, stats, room, stop_at, connector, seconds):
+    """The facilitator: logs in, moves the room on half-way, exports near the end."""
+    async with aiohttp.ClientSession(base, connector=connector, connector_owner=False,
+                                     cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                     timeout=aiohttp.ClientTimeout(total=60)) as session:
+        _, page, _ = await timed(stats, "login page", session, "GET", "/login")
+        if not CSRF.search(page):
+            return
+        await timed(stats, "login", session, "POST", "/login", data={
+            "email": "load@example.org", "password": PASSWORD, "csrf_token": CSRF.search(page).group(1)})
+        _, page, _ = await timed(stats, "facilitator page", session, "GET", f"/facilitator/workshops/{room.code}")
+        if not CSRF.search(page):
+            return
+        token = CSRF.search(page).group(1)
+        await asyncio.sleep(seconds * random.uniform(0.4, 0.6))
+        await timed(stats, "step change", session, "POST", f"/facilitator/workshops/{room.code}/step",
+                    data={"step": "barriers", "csrf_token": token})
+        await asyncio.sleep(max(0.0, stop_at - time.monotonic() - seconds * 0.15))
+        await timed(stats, "export", session, "POST", f"/facilitator/workshops/{room.code}/drafts",
+                    data={"csrf_token": token})
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    """p50, p95 and p99 in milliseconds."""
+    if not values:
+        return (float("nan"),) * 3
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return pick(0.50), pick(0.95), pick(0.99)
+
+
+async def run_toolkit(base, codes, people, seconds) -> tuple[Stats, list[Room]]:
+    stats = Stats()
+    rooms = [Room(code) for code in codes]
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+    stop_at = time.monotonic() + seconds
+    join_window = min(30.0, seconds / 4)
+    tasks = []
+    for room in rooms:
+        tasks.append(facilitate(base, stats, room, stop_at, connector, seconds))
+        for i in range(people):
+            tasks.append(participant(base, stats, room, i, stop_at, i == 0, connector, join_window))
+    await asyncio.gather(*tasks)
+    await connector.close()
+    return stats, rooms
+
+
+async def run_baseline(base, clients, seconds) -> Stats:
+    """The same pattern against the minimal app: a GET at the poll interval, now and then an insert."""
+    stats = Stats()
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+    stop_at = time.monotonic() + seconds
+
+    async def client(index):
+        async with aiohttp.ClientSession(base, connector=connector, connector_owner=False) as session:
+            next_insert = time.monotonic() + random.uniform(2, 8)
+            await asyncio.sleep(random.uniform(0, POLL_SECONDS))
+            while time.monotonic() < stop_at:
+                sent = time.monotonic()
+                await timed(stats, "GET", session, "GET", "/")
+                if time.monotonic() >= next_insert:
+                    await timed(stats, "POST insert", session, "POST", "/insert", data={"value": str(index)})
+                    next_insert = time.monotonic() + random.uniform(5, 15)
+                await asyncio.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - sent)))
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    await connector.close()
+    return stats
+
+
+def stored_votes_match(database: Path, rooms: list[Room]) -> tuple[int, int]:
+    """How many acknowledged end states are stored exactly, out of how many."""
+    db = sqlite3.connect(database)
+    stored = {
+        (code, name, item): dots
+        for code, name, item, dots in db.execute(
+            "SELECT w.code, p.name, v.item_id, v.dots FROM votes v JOIN participants p ON p.id = v.participant_id "
+            "JOIN workshops w ON w.id = p.workshop_id")
+    }
+    db.close()
+    total = matching = 0
+    for room in rooms:
+        for (name, item), dots in room.expected.items():
+            total += 1
+            matching += stored.get((room.code, name, item), 0) == dots
+    return matching, total
+
+
+def page_weight(base: str, code: str) -> tuple[int, int, int]:
+    """Bytes on the wire for a participant's first visit (as served), compressed by gzip, and one idle update."""
+    import http.cookiejar
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{base}/j/{code}", timeout=30).read().decode()
+    token = CSRF.search(page).group(1)
+    data = urllib.parse.urlencode({"name": "Weight", "organisation": "Org", "stakeholder_group": "other",
+                                   "csrf_token": token}).encode()
+    opener.open(f"{base}/j/{code}", data=data, timeout=30)
+    served = compressed = 0
+    html = opener.open(f"{base}/w/{code}", timeout=30).read()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html.decode())
+    for body in [html] + [opener.open(base + path, timeout=30).read() for path in dict.fromkeys(assets)]:
+        served += len(body)
+        compressed += len(gzip.compress(body))
+    revision = REVISION.search(html.decode()).group(1)
+    idle = opener.open(urllib.request.Request(f"{base}/w/{code}/live?rev={revision}&step=drivers",
+                                              headers={"HX-Request": "true"}), timeout=30)
+    head = sum(len(k) + len(v) + 4 for k, v in idle.getheaders()) + len("HTTP/1.1 204 No Content\r\n\r\n")
+    return served, compressed, head + len(idle.read())
+
+
+def serve(command, env) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    process = subprocess.Popen(command + ["--port", str(port)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    _wait_for(port, process)
+    return process, port
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workshops", type=int, default=50)
+    parser.add_argument("--participants", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--quick", action="store_true", help="2 workshops x 5 people for 6 s")
+    args = parser.parse_args()
+    if args.quick:
+        args.workshops, args.participants, args.seconds = 2, 5, 6
+    random.seed(1)
+    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores; "
+          f"{args.workshops} workshops x {args.participants} participants for {args.seconds:.0f} s")
+    with tempfile.TemporaryDirectory() as folder:
+        say("preparing the database")
+        env, codes = prepare(Path(folder), args.workshops)
+        say("starting toolkit serve")
+        server, port = serve([sys.executable, "-c", "from toolkit.cli import main; main()", "serve"], env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            # Page weight is a property of the pages, measured on the idle server first.
+            say("measuring page weight")
+            weight = page_weight(base, codes[0])
+            say("running the workshops")
+            stats, rooms = asyncio.run(run_toolkit(base, codes, args.participants, args.seconds))
+            memory = peak_memory_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        matching, total = stored_votes_match(Path(folder) / "load.db", rooms)
+
+        say("running the baseline")
+        baseline_env = {**env, "BASELINE_DATABASE": str(Path(folder) / "baseline.db")}
+        baseline, port = serve([sys.executable, "-m", "benchmarks.baseline"], baseline_env)
+        try:
+            base_stats = asyncio.run(run_baseline(f"http://127.0.0.1:{port}",
+                                                  args.workshops * args.participants, args.seconds))
+            base_memory = peak_memory_mb(baseline.pid)
+        finally:
+            baseline.terminate()
+            baseline.wait(timeout=30)
+
+    print("\n| request | count | per second | p50 | p95 | p99 | refused (4xx) | errors |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for label, source in (("toolkit", stats), ("baseline", base_stats)):
+        for kind in sorted(source.latency):
+            values = source.latency[kind]
+            p50, p95, p99 = percentiles(values)
+            print(f"| {label}: {kind} | {len(values)} | {len(values) / args.seconds:.1f} | {p50:.1f} ms | "
+                  f"{p95:.1f} ms | {p99:.1f} ms | {source.refused[kind]} | {source.errors[kind]} |")
+    p50, p95, _ = percentiles(stats.propagation)
+    print(f"\npropagation (vote acknowledged -> visible in another participant's next update): "
+          f"p50 {p50 / 1000:.2f} s, p95 {p95 / 1000:.2f} s over {len(stats.propagation)} votes")
+    print(f"votes sent {stats.votes_sent}, acknowledged {stats.votes_acked}, "
+          f"acknowledged end states stored exactly: {matching} of {total}")
+    print(f"server peak memory: toolkit {memory:.0f} MB, baseline {base_memory:.0f} MB")
+    served, compressed, idle = weight
+    print(f"first visit: {served / 1024:.1f} KB as served, {compressed / 1024:.1f} KB gzipped; "
+          f"one idle update: {idle} bytes with headers")
+    errors = sum(stats.errors.values()) + sum(base_stats.errors.values())
+    if errors or matching != total:
+        raise SystemExit(f"{errors} errors; {total - matching} acknowledged votes not stored as acknowledged")
+
+
+if __name__ == "__main__":
+    main()
