@@ -18,7 +18,6 @@ import random
 import re
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,7 +116,7 @@ def prepare(folder: Path, workshops: int) -> tuple[dict, list[str]]:
 
 
 async def timed(stats: Stats, kind: str, session, method: str, url: str, **kwargs):
-    """One request, recorded; returns (status, text) or (0, '') when the connection failed."""
+    """One request, recorded; returns (status, text, response), or (0, "", None) when it failed."""
     start = time.perf_counter()
     try:
         async with session.request(method, url, allow_redirects=False, **kwargs) as response:

@@ -210,3 +210,25 @@ def axe_serious(page):
     return [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
+
+
+def signed_in(chromium, server):
+    """A page of the browser-test facilitator, logged in."""
+    page = chromium.new_context(locale="en-GB").new_page()
+    page.goto(server + "/login")
+    page.fill("#f-email", "fa@example.org")
+    page.fill("#f-password", BROWSER_PASSWORD)
+    page.click("main button.primary")
+    return page
+
+
+def joined(chromium, server, code, name, group):
+    """A phone-sized page that has joined workshop code as name of group, on its step page."""
+    page = chromium.new_context(locale="en-GB", viewport={"width": 390, "height": 844}).new_page()
+    page.goto(f"{server}/j/{code}")
+    page.fill("#f-name", name)
+    page.fill("#f-organisation", f"{name} Ltd")
+    page.select_option("#f-stakeholder_group", group)
+    page.click("main button.primary")
+    page.wait_for_url(re.compile(f"/w/{code}"))
+    return page

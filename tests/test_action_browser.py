@@ -3,7 +3,7 @@ live updates leave alone, the impact and effort matrix once revealed, and axe-co
 import re
 
 import pytest
-from conftest import BROWSER_PASSWORD, axe_serious
+from conftest import BROWSER_PASSWORD, axe_serious, joined, signed_in
 from playwright.sync_api import expect
 
 from toolkit import action as actions
@@ -40,26 +40,6 @@ def plan(server, served_database):
     db.close()
 
 
-def _facilitator(chromium, server):
-    page = chromium.new_context(locale="en-GB").new_page()
-    page.goto(server + "/login")
-    page.fill("#f-email", "fa@example.org")
-    page.fill("#f-password", BROWSER_PASSWORD)
-    page.click("main button.primary")
-    return page
-
-
-def _participant(chromium, server, code, name, group):
-    page = chromium.new_context(locale="en-GB", viewport={"width": 390, "height": 844}).new_page()
-    page.goto(f"{server}/j/{code}")
-    page.fill("#f-name", name)
-    page.fill("#f-organisation", f"{name} Ltd")
-    page.select_option("#f-stakeholder_group", group)
-    page.click("main button.primary")
-    page.wait_for_url(re.compile(f"/w/{code}"))
-    return page
-
-
 def _id(db, made, name):
     """The participant id of the person of that name in the workshop."""
     return db.execute("SELECT id FROM participants WHERE workshop_id = ? AND name = ?",
@@ -87,8 +67,8 @@ def _focus_ring(page):
 def test_a_collision_is_settled_with_the_keyboard(server, chromium, plan):
     db, made, (first, _second) = plan
     code = made["code"]
-    ann = _participant(chromium, server, code, "Ann", "companies")
-    ben = _participant(chromium, server, code, "Ben", "education")
+    ann = joined(chromium, server, code, "Ann", "companies")
+    ben = joined(chromium, server, code, "Ben", "education")
     edit = f"{server}/w/{code}/actions/{first['id']}/edit"
     ann.goto(edit)
     ben.goto(edit)
@@ -154,8 +134,8 @@ def _pick(page, scale, value):
 def test_rating_with_the_keyboard_survives_live_updates(server, chromium, plan):
     db, made, (first, second) = plan
     code = made["code"]
-    ann = _participant(chromium, server, code, "Ann", "companies")
-    ben = _participant(chromium, server, code, "Ben", "education")
+    ann = joined(chromium, server, code, "Ann", "companies")
+    ben = joined(chromium, server, code, "Ben", "education")
     assert axe_serious(ann) == [], "actions step"
 
     # Ann: Tab to the impact scale of the first action, arrows to 4, on to effort 2, Enter on Save.
@@ -225,14 +205,14 @@ def test_rating_with_the_keyboard_survives_live_updates(server, chromium, plan):
 def test_the_matrix_shows_once_the_facilitator_reveals_it(server, chromium, plan):
     db, made, (first, second) = plan
     code = made["code"]
-    ann = _participant(chromium, server, code, "Ann", "companies")
+    ann = joined(chromium, server, code, "Ann", "companies")
     ben = participants.join(db, made, {"name": "Ben", "organisation": "Ben Ltd", "stakeholder_group": "education"})
     actions.rate(db, made, first["id"], _id(db, made, "Ann"), {"impact": 5, "effort": 1})
     actions.rate(db, made, first["id"], ben["id"], {"impact": 4, "effort": 2})
     actions.rate(db, made, second["id"], _id(db, made, "Ann"), {"impact": 2, "effort": 5})
 
     # The facilitator sees the drawing and the same content as a table.
-    host = _facilitator(chromium, server)
+    host = signed_in(chromium, server)
     host.goto(f"{server}/facilitator/workshops/{code}?step=actions")
     matrix = host.locator("#matrix")
     drawing = matrix.locator("svg[role=img]")
@@ -269,8 +249,8 @@ def test_the_matrix_shows_once_the_facilitator_reveals_it(server, chromium, plan
 def test_texts_and_the_review_step_in_a_browser(server, chromium, plan):
     db, made, (first, _second) = plan
     code = made["code"]
-    ann = _participant(chromium, server, code, "Ann", "companies")
-    ben = _participant(chromium, server, code, "Ben", "education")
+    ann = joined(chromium, server, code, "Ann", "companies")
+    ben = joined(chromium, server, code, "Ben", "education")
     actions.rate(db, made, first["id"], _id(db, made, "Ann"), {"impact": 4, "effort": 2})
 
     # Two people write the vision at once; the second combines both, with the keyboard only.
@@ -317,7 +297,7 @@ def test_texts_and_the_review_step_in_a_browser(server, chromium, plan):
     actions.edit(db, made, first["id"], {**actions.get(db, made, first["id"]), "lead": "Regional college"},
                  facilitator_id=made["facilitator_id"])
     agenda.export_draft(db, made)
-    host = _facilitator(chromium, server)
+    host = signed_in(chromium, server)
     host.goto(f"{server}/facilitator/workshops/{code}?step=review")
     expect(host.locator("ul.drafts > li")).to_have_count(2)
     host.locator(".drafts details summary").click()

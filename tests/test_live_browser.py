@@ -1,6 +1,6 @@
 """The live room in real Chromium: a facilitator and three participants see each other within seconds."""
 import pytest
-from conftest import BROWSER_PASSWORD, axe_serious
+from conftest import BROWSER_PASSWORD, axe_serious, joined, signed_in
 from playwright.sync_api import expect
 
 from toolkit import facilitator as facilitators
@@ -11,25 +11,6 @@ pytestmark = pytest.mark.browser
 FORM = {"title": "Live agenda", "region": "Twente", "sector": "Manufacturing", "date": "2026-12-01",
         "language": "en", "dots": "3"}
 SOON = 4000  # ms: the issue asks for 2 s; the margin absorbs a loaded CI machine
-
-
-def _facilitator(chromium, server):
-    page = chromium.new_context(locale="en-GB").new_page()
-    page.goto(server + "/login")
-    page.fill("#f-email", "fa@example.org")
-    page.fill("#f-password", BROWSER_PASSWORD)
-    page.click("main button.primary")
-    return page
-
-
-def _participant(chromium, server, code, name, group):
-    page = chromium.new_context(locale="en-GB", viewport={"width": 390, "height": 844}).new_page()
-    page.goto(f"{server}/j/{code}")
-    page.fill("#f-name", name)
-    page.fill("#f-organisation", f"{name} Ltd")
-    page.select_option("#f-stakeholder_group", group)
-    page.click("main button.primary")
-    return page
 
 
 def _dots(page, item_id):
@@ -43,9 +24,9 @@ def test_live_room(server, served_database, chromium):
     code = made["code"]
     drivers = workshops.items(db, made, kinds=("driver",))
 
-    host = _facilitator(chromium, server)
+    host = signed_in(chromium, server)
     host.goto(f"{server}/facilitator/workshops/{code}")
-    people = [_participant(chromium, server, code, name, group)
+    people = [joined(chromium, server, code, name, group)
               for name, group in (("Ann", "companies"), ("Ben", "education"), ("Cas", "government"))]
     ann, ben, cas = people
     for page in [host, *people]:
@@ -151,8 +132,8 @@ def test_every_page_passes_axe(server, served_database, chromium):
     for path in ("/", "/login", f"/j/{code}", "/no-such-page", "/setup/not-a-token"):
         visitor.goto(server + path)
         assert axe_serious(visitor) == [], path
-    person = _participant(chromium, server, code, "Dirk", "workers")
-    host = _facilitator(chromium, server)
+    person = joined(chromium, server, code, "Dirk", "workers")
+    host = signed_in(chromium, server)
     for path in ("/facilitator/", "/facilitator/workshops/new", f"/facilitator/workshops/{code}/edit",
                  f"/facilitator/workshops/{code}/participants", f"/facilitator/workshops/{code}/present"):
         host.goto(server + path)

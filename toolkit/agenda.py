@@ -57,10 +57,6 @@ def build(db: Database, workshop: dict, version: int) -> dict:
         key=lambda item: -item["dots"],
     )
 
-    recommendation_titles = {
-        item["id"]: item["title"]
-        for item in workshops.items(db, workshop, kinds=("recommendation",), include_hidden=True)
-    }
     people = participant.in_room(db, workshop)
     counts = participant.count_by_group(db, workshop)
     labels = dict(group_labels)
@@ -271,6 +267,11 @@ def with_changes(db: Database, workshop: dict, agenda: dict) -> dict:
     if found is not None:
         found["since"] = previous[0]
     return {**agenda, "changes": found}
+
+
+def upcoming(db: Database, workshop: dict) -> dict:
+    """The agenda as its next draft would have it now, with what changed since the latest draft."""
+    return with_changes(db, workshop, build(db, workshop, next_version(db, workshop)))
 
 
 def next_version(db: Database, workshop: dict) -> int:

@@ -166,8 +166,6 @@ def export_command(code, out, kind):
 
     Example: toolkit export K7M2QX --out agenda.docx
     """
-    import json
-
     from toolkit import exports, transfer
 
     kind = kind or FORMATS.get(Path(out).suffix.lower())
@@ -180,19 +178,17 @@ def export_command(code, out, kind):
             draft = agenda.export_draft(db, workshop)
             body, said = draft["docx"], f"Draft {draft['version']} of {workshop['title']}"
         elif kind == "md":
-            built = agenda.with_changes(db, workshop, agenda.build(db, workshop, agenda.next_version(db, workshop)))
-            body, said = exports.markdown(built).encode("utf-8"), f"The agenda of {workshop['title']}"
+            body, said = exports.markdown(agenda.upcoming(db, workshop)), f"The agenda of {workshop['title']}"
         elif kind == "json":
-            data = transfer.export_workshop(db, workshop)
-            body, said = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), workshop["title"]
+            body, said = transfer.dumps(db, workshop), workshop["title"]
         else:
             make = exports.votes_csv if kind == "votes-csv" else exports.actions_csv
-            body, said = make(db, workshop).encode("utf-8"), f"The {kind[:-4]} of {workshop['title']}"
+            body, said = make(db, workshop), f"The {kind[:-4]} of {workshop['title']}"
     except NotFound:
         raise click.ClickException(f"No workshop with code {code}.") from None
     finally:
         db.close()
-    Path(out).write_bytes(body)
+    Path(out).write_bytes(body if isinstance(body, bytes) else body.encode("utf-8"))
     click.echo(f"{said} written to {out}")
 
 

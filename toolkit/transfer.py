@@ -51,6 +51,11 @@ SECTIONS = ("workshop", "steps", "items", "participants", "votes", "step_done", 
             "actions", "volunteers", "ratings", "texts", "edits", "drafts")
 
 
+def dumps(db: Database, workshop: dict) -> str:
+    """The whole workshop as the JSON text of a workshop file."""
+    return json.dumps(export_workshop(db, workshop), ensure_ascii=False, indent=1)
+
+
 def export_workshop(db: Database, workshop: dict) -> dict:
     """The whole workshop as plain JSON-ready data, with ids counted within the file."""
     wid = workshop["id"]

@@ -1,5 +1,4 @@
 """The facilitator's other exports (Markdown, CSV, JSON) and importing a workshop from JSON."""
-import json
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext
@@ -34,9 +33,7 @@ def _download(body: str, content_type: str, name: str) -> Response:
 def agenda_markdown(code):
     """The agenda as it stands now, with what changed since the latest draft, as Markdown."""
     workshop = _workshop(code)
-    db = get_db()
-    built = agenda.with_changes(db, workshop, agenda.build(db, workshop, agenda.next_version(db, workshop)))
-    return _download(exports.markdown(built), "text/markdown; charset=utf-8", f"agenda-{workshop['code']}.md")
+    return _download(exports.markdown(agenda.upcoming(get_db(), workshop)), "text/markdown; charset=utf-8", f"agenda-{workshop['code']}.md")
 
 
 @bp.get("/workshops/<code>/votes.csv")
@@ -62,8 +59,7 @@ def actions_csv(code):
 def workshop_json(code):
     """The whole workshop as JSON, to import on another installation or as a template."""
     workshop = _workshop(code)
-    data = transfer.export_workshop(get_db(), workshop)
-    return _download(json.dumps(data, ensure_ascii=False, indent=1), "application/json",
+    return _download(transfer.dumps(get_db(), workshop), "application/json",
                      transfer.file_name(workshop))
 
 

@@ -55,8 +55,7 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
     if step in ("actions", "review"):
         context.update(action_plan(db, workshop, facilitating, me))
     if step == "review":
-        built = agenda.build(db, workshop, agenda.next_version(db, workshop))
-        context["agenda"] = agenda.with_changes(db, workshop, built)
+        context["agenda"] = agenda.upcoming(db, workshop)
         context["drafts"] = agenda.drafts(db, workshop) if facilitating else []
     template = "facilitator/workshop.html" if facilitating else "participant/step.html"
     return render(template, fragment, status=422 if error is not None else 200, **context)
