@@ -291,3 +291,62 @@ def m004_action_agenda(db: Database):
     for event, row in (("insert", "NEW"), ("update", "NEW")):
         db.execute(f"CREATE TRIGGER agenda_texts_{event}_bumps AFTER {event.upper()} ON agenda_texts "
                    "BEGIN " + bump.format(workshop=f"{row}.workshop_id") + " END")
+
+
+@migrations()
+def m005_trust(db: Database):
+    """Co-facilitators and invitations, server-side logins, throttling, removal and the audit log.
+
+    A participant's session_key binds a browser to that person: SQLite may give a removed
+    participant's id to the next one to join, and the old browser must not become them.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE workshop_facilitators (
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            facilitator_id INTEGER NOT NULL REFERENCES facilitators(id) ON DELETE CASCADE,
+            added_by INTEGER REFERENCES facilitators(id) ON DELETE SET NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (workshop_id, facilitator_id)
+        );
+        CREATE INDEX workshop_facilitators_by ON workshop_facilitators(facilitator_id);
+        CREATE TABLE invitations (
+            token_hash TEXT PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            email TEXT NOT NULL COLLATE NOCASE,
+            invited_by INTEGER REFERENCES facilitators(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE TABLE logins (
+            token_hash TEXT PRIMARY KEY,
+            facilitator_id INTEGER NOT NULL REFERENCES facilitators(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        );
+        CREATE TABLE attempts (
+            key TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX attempts_key ON attempts(key, at);
+        ALTER TABLE workshops ADD COLUMN joining_closed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE participants ADD COLUMN session_key TEXT;
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            actor_kind TEXT NOT NULL CHECK (actor_kind IN ('facilitator', 'participant', 'system')),
+            actor_id INTEGER,
+            actor TEXT NOT NULL DEFAULT '',
+            event TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_workshop ON audit(workshop_id, id)
+        """,
+    )
+    # Joining closed or opened changes what the join page and the facilitator's page show.
+    db.execute("CREATE TRIGGER workshops_joining_bumps AFTER UPDATE OF joining_closed ON workshops "
+               "BEGIN UPDATE workshops SET revision = revision + 1 WHERE id = NEW.id; END")
