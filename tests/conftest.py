@@ -20,6 +20,17 @@ PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing():
+    """Argon2 at a test-sized cost: the real 64 MiB cost is checked in test_accounts, once."""
+    from argon2 import PasswordHasher
+
+    real = facilitators.HASHER
+    facilitators.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    facilitators.HASHER = real
+
+
 @pytest.fixture
 def app(tmp_path):
     """The app on a fresh database in tmp_path, catalogue loaded."""

@@ -223,7 +223,7 @@ class TestAccess:
 def test_an_expired_login_sends_htmx_to_the_login_page(facilitator, db, workshop):
     driver = workshops.items(db, workshop, kinds=("driver",))[0]
     with facilitator.client.session_transaction() as session:
-        del session["facilitator_id"]
+        del session["login"]
     response = facilitator.post(f"/facilitator/workshops/{workshop['code']}/items/{driver['id']}/adopted",
                                 {"adopted": "1"}, htmx=True)
     assert response.status_code == 401

@@ -43,7 +43,23 @@ def create_app(test_config=None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 
+    _behind_proxies(app)
+
     from toolkit.web import init_web
 
     init_web(app)
     return app
+
+
+def _behind_proxies(app: Flask) -> None:
+    """Trust the address, scheme and host a reverse proxy passes on, when told how many there are."""
+    proxies = int(app.config.get("PROXIES") or os.environ.get("TOOLKIT_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    secure = app.config.get("SESSION_COOKIE_SECURE") or os.environ.get("TOOLKIT_SECURE_COOKIES", "") == "1"
+    # A proxy that ends HTTPS makes every session cookie Secure unless explicitly told otherwise.
+    if proxies and os.environ.get("TOOLKIT_SECURE_COOKIES", "") != "0":
+        secure = True
+    app.config["SESSION_COOKIE_SECURE"] = bool(secure)

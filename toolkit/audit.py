@@ -53,13 +53,13 @@ _acting: ContextVar[dict | None] = ContextVar("acting", default=None)
 
 
 def act_as(kind: str, actor_id: int | None = None, label: str = ""):
-    """Name who the following writes are done by; returns a token for stop_acting."""
-    return _acting.set({"kind": kind, "id": actor_id, "label": label})
+    """Name who the following writes in this thread are done by."""
+    _acting.set({"kind": kind, "id": actor_id, "label": label})
 
 
-def stop_acting(token) -> None:
+def stop_acting() -> None:
     """Forget who was acting, so the next request on this thread starts unnamed."""
-    _acting.reset(token)
+    _acting.set(None)
 
 
 def acting() -> dict:

@@ -112,6 +112,8 @@ def serve_command(host, port, threads, public_url):
         raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror}") from None
     url = (public_url or f"http://{_address_for_phones(host)}:{port}").rstrip("/")
     app.config["PUBLIC_URL"] = url
+    if url.startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True  # behind HTTPS the cookie never travels in clear
     db = connect(current_app.config["DATABASE"])
     try:
         if not facilitators.any_exist(db):

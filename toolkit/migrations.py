@@ -331,6 +331,7 @@ def m005_trust(db: Database):
             at REAL NOT NULL
         );
         CREATE INDEX attempts_key ON attempts(key, at);
+        CREATE INDEX attempts_at ON attempts(at);
         ALTER TABLE workshops ADD COLUMN joining_closed INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE participants ADD COLUMN session_key TEXT;
         CREATE TABLE audit (

@@ -9,6 +9,7 @@ from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from toolkit import audit
 from toolkit import db as database
 from toolkit.catalogue import KINDS
 from toolkit.consensus import VERDICTS
@@ -137,6 +138,9 @@ def init_web(app: Flask) -> None:
     from toolkit.web import auth, exports, facilitator, participant, presenter
 
     app.teardown_appcontext(_close_db)
+    # Waitress reuses threads: nobody may act under the previous request's name.
+    app.before_request(audit.stop_acting)
+    app.teardown_request(lambda _exc=None: audit.stop_acting())
     app.after_request(_security_headers)
     babel.init_app(app, locale_selector=language)
     babel.domain_instance = SharedCatalogue()

@@ -1,9 +1,10 @@
 """Facilitator sign-in: the first-run setup link, log in and log out."""
 import functools
 
-from flask import Blueprint, g, make_response, redirect, request, session, url_for
+from flask import Blueprint, current_app, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext
 
+from toolkit import audit
 from toolkit import facilitator as facilitators
 from toolkit.validation import Invalid
 from toolkit.web import get_db, htmx, invalid, render
@@ -16,7 +17,7 @@ def login_required(view):
 
     @functools.wraps(view)
     def wrapped(**kwargs):
-        account = facilitators.get(get_db(), session.get("facilitator_id"))
+        account = facilitators.logged_in(get_db(), session.get("login"))
         if account is None:
             if htmx:
                 # A redirect would be followed and the login page swapped into a table row.
@@ -25,6 +26,7 @@ def login_required(view):
                 return response
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         g.facilitator = account
+        audit.act_as("facilitator", account["id"], account["name"])
         return view(**kwargs)
 
     return wrapped
@@ -43,8 +45,7 @@ def setup(token):
             )
         except Invalid as error:
             return invalid(error, "auth/setup.html", token=token, min_password=facilitators.MIN_PASSWORD)
-        session.clear()
-        session["facilitator_id"] = account["id"]
+        _log_in(account)
         return redirect(url_for("facilitator.dashboard"), 303)
     return render("auth/setup.html", token=token, form={}, min_password=facilitators.MIN_PASSWORD)
 
@@ -53,20 +54,26 @@ def setup(token):
 def login():
     """Log a facilitator in."""
     if request.method == "POST":
-        account = facilitators.authenticate(
-            get_db(), request.form.get("email"), request.form.get("password")
-        )
+        form = {"email": str(request.form.get("email", ""))[:254]}
+        try:
+            account = facilitators.authenticate(
+                get_db(), request.form.get("email"), request.form.get("password"),
+                client=request.remote_addr or "", secret=current_app.secret_key,
+            )
+        except facilitators.Throttled as wait:
+            response = render(
+                "auth/login.html", status=429, form=form,
+                error=gettext("Too many failed attempts. Please wait %(minutes)d minutes and try again.",
+                              minutes=max(1, -(-wait.seconds // 60))),
+            )
+            response.headers["Retry-After"] = str(wait.seconds)
+            return response
         if account is None:
             return render(
-                "auth/login.html", status=401, form={"email": request.form.get("email", "")},
+                "auth/login.html", status=401, form=form,
                 error=gettext("That e-mail address and password do not match an account."),
             )
-        lang = session.get("lang")
-        session.clear()  # a fresh session after login
-        if lang:
-            session["lang"] = lang
-        session["facilitator_id"] = account["id"]
-        session.permanent = True
+        _log_in(account)
         target = request.args.get("next", "")
         if not target.startswith("/") or target.startswith("//"):
             target = url_for("facilitator.dashboard")
@@ -76,6 +83,16 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log the facilitator out."""
-    session.pop("facilitator_id", None)
+    """Log the facilitator out; the login ends on the server too, so a copied cookie is worth nothing."""
+    facilitators.end_login(get_db(), session.pop("login", None))
     return redirect(url_for("auth.login"), 303)
+
+
+def _log_in(account: dict) -> None:
+    """A fresh session for a new login: nothing from before it carries over but the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session["login"] = facilitators.start_login(get_db(), account)
+    session.permanent = True
