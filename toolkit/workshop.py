@@ -144,19 +144,32 @@ def by_code(db: Database, code) -> dict:
 
 
 def for_facilitator(db: Database, facilitator_id: int) -> list[dict]:
-    """The facilitator's workshops, newest first, with how many joined."""
+    """The workshops the facilitator owns or co-facilitates, newest first, with how many joined."""
     return list(
         db.query(
             """SELECT w.*, (SELECT count(*) FROM participants p WHERE p.workshop_id = w.id)
                    AS participant_count
-               FROM workshops w WHERE facilitator_id = ? ORDER BY w.date DESC, w.id DESC""",
-            [facilitator_id],
+               FROM workshops w WHERE facilitator_id = ? OR id IN
+                   (SELECT workshop_id FROM workshop_facilitators WHERE facilitator_id = ?)
+               ORDER BY w.date DESC, w.id DESC""",
+            [facilitator_id, facilitator_id],
         )
     )
 
 
 def owned(db: Database, code, facilitator_id: int) -> dict:
-    """The facilitator's workshop with this code; another's answers exactly like a missing one."""
+    """The workshop with this code if the facilitator owns or co-facilitates it; else like a missing one."""
+    workshop = by_code(db, code)
+    if workshop["facilitator_id"] != facilitator_id and db.execute(
+        "SELECT 1 FROM workshop_facilitators WHERE workshop_id = ? AND facilitator_id = ?",
+        [workshop["id"], facilitator_id],
+    ).fetchone() is None:
+        raise NotFound(code)
+    return workshop
+
+
+def owned_by(db: Database, code, facilitator_id: int) -> dict:
+    """The workshop with this code if the facilitator is its owner; co-facilitators get NotFound."""
     workshop = by_code(db, code)
     if workshop["facilitator_id"] != facilitator_id:
         raise NotFound(code)

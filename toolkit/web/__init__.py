@@ -70,11 +70,15 @@ def request_token() -> str:
     return sent if 0 < len(sent) <= 64 else secrets.token_urlsafe(16)
 
 
-def join_link(code: str) -> str:
-    """The link participants follow to join: on the public address when serve knows it."""
+def public_url_for(endpoint: str, **values) -> str:
+    """A full link to endpoint on the public address when serve knows it, else on this request's."""
     public = current_app.config.get("PUBLIC_URL")
-    path = url_for("participant.join", code=code)
-    return public + path if public else url_for("participant.join", code=code, _external=True)
+    return public + url_for(endpoint, **values) if public else url_for(endpoint, _external=True, **values)
+
+
+def join_link(code: str) -> str:
+    """The link participants follow to join."""
+    return public_url_for("participant.join", code=code)
 
 
 def local_time(stamp: str) -> str:

@@ -1,12 +1,12 @@
 """Facilitator sign-in: the first-run setup link, log in and log out."""
 import functools
 
-from flask import Blueprint, current_app, g, make_response, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext
 
-from toolkit import audit
+from toolkit import audit, cofacilitator
 from toolkit import facilitator as facilitators
-from toolkit.validation import Invalid
+from toolkit.validation import Invalid, NotFound
 from toolkit.web import get_db, htmx, invalid, render
 
 bp = Blueprint("auth", __name__)
@@ -48,6 +48,33 @@ def setup(token):
         _log_in(account)
         return redirect(url_for("facilitator.dashboard"), 303)
     return render("auth/setup.html", token=token, form={}, min_password=facilitators.MIN_PASSWORD)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def invitation(token):
+    """Accept an invitation to co-facilitate: as the account logged in here, or with a new account."""
+    db = get_db()
+    try:
+        found = cofacilitator.invitation(db, token)
+    except NotFound:
+        return render("auth/invitation_used.html", status=404)
+    account = facilitators.logged_in(db, session.get("login"))
+    if request.method == "POST":
+        if account is None:
+            try:
+                account = facilitators.create(db, found["email"], request.form.get("name"),
+                                              request.form.get("password"))
+            except Invalid as error:
+                return invalid(error, "auth/invitation.html", invitation=found, account=None,
+                               min_password=facilitators.MIN_PASSWORD)
+            _log_in(account)
+        audit.act_as("facilitator", account["id"], account["name"])
+        workshop = cofacilitator.accept(db, token, account)
+        flash(gettext("You now run this workshop too."), "ok")
+        return redirect(url_for("facilitator.workshop", code=workshop["code"]), 303)
+    has_account = account is None and facilitators.by_email(db, found["email"]) is not None
+    return render("auth/invitation.html", invitation=found, account=account, form={},
+                  has_account=has_account, min_password=facilitators.MIN_PASSWORD)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -3,11 +3,11 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext
 
 from toolkit import action as actions
-from toolkit import agenda, comment, merge, participant
+from toolkit import agenda, cofacilitator, comment, merge, participant
 from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import agenda_pages, become, get_db, htmx, invalid, render
+from toolkit.web import agenda_pages, become, get_db, htmx, invalid, public_url_for, render
 from toolkit.web.auth import login_required
 from toolkit.web.views import step_page
 
@@ -342,3 +342,49 @@ def participants(code):
     return render("facilitator/participants.html", workshop=workshop,
                   people=participant.in_room(db, workshop), form={},
                   counts=participant.count_by_group(db, workshop), connected=steps.connected(db, workshop))
+
+
+def _team_page(workshop, status=200, **context):
+    db = get_db()
+    return render("facilitator/team.html", status=status, workshop=workshop,
+                  team=cofacilitator.team(db, workshop), open_invitations=cofacilitator.invitations(db, workshop),
+                  is_owner=workshop["facilitator_id"] == g.facilitator["id"],
+                  invitation_days=cofacilitator.INVITATION_DAYS, **{"form": {}, **context})
+
+
+@bp.get("/workshops/<code>/team")
+@login_required
+def team(code):
+    """Who runs the workshop, and inviting a co-facilitator."""
+    return _team_page(_workshop(code))
+
+
+@bp.post("/workshops/<code>/team")
+@login_required
+def invite(code):
+    """Add a colleague with an account, or make an invitation link for one without."""
+    workshop = workshops.owned_by(get_db(), code, g.facilitator["id"])
+    g.workshop = workshop
+    try:
+        token = cofacilitator.invite(get_db(), workshop, request.form.get("email"), g.facilitator)
+    except Invalid as error:
+        return invalid(error, "facilitator/team.html", workshop=workshop, is_owner=True,
+                       team=cofacilitator.team(get_db(), workshop),
+                       open_invitations=cofacilitator.invitations(get_db(), workshop),
+                       invitation_days=cofacilitator.INVITATION_DAYS)
+    if token is None:
+        flash(gettext("%(email)s can now run this workshop too.", email=request.form.get("email", "").strip()), "ok")
+        return redirect(url_for(".team", code=code), 303)
+    # The link is shown once: only its hash is kept.
+    return _team_page(workshop, invitation_link=public_url_for("auth.invitation", token=token),
+                      invited=request.form.get("email", "").strip())
+
+
+@bp.post("/workshops/<code>/team/<int:facilitator_id>/remove")
+@login_required
+def remove_from_team(code, facilitator_id):
+    """Stop a co-facilitator running the workshop."""
+    workshop = workshops.owned_by(get_db(), code, g.facilitator["id"])
+    cofacilitator.remove(get_db(), workshop, facilitator_id)
+    flash(gettext("The co-facilitator no longer runs this workshop."), "ok")
+    return redirect(url_for(".team", code=code), 303)
