@@ -128,7 +128,7 @@ def join(app, workshop, group="companies", name="Pat", organisation="Acme"):
                             {"name": name, "organisation": organisation, "stakeholder_group": group})
     assert response.status_code == 303, response.get_data(as_text=True)
     with browser.client.session_transaction() as session:
-        browser.participant_id = session["participants"][str(workshop["id"])]
+        browser.participant_id = session["participants"][str(workshop["id"])][0]
     return browser
 
 

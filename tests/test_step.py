@@ -131,7 +131,7 @@ def test_rejoin_on_another_device_with_the_personal_code(app, db, workshop):
     typed = me["rejoin_code"].lower()[:5] + " " + me["rejoin_code"].lower()[5:]
     assert other.post(f"/j/{workshop['code']}/rejoin", {"rejoin_code": typed}).status_code == 303
     with other.client.session_transaction() as session:
-        assert session["participants"][str(workshop["id"])] == me["id"]
+        assert session["participants"][str(workshop["id"])][0] == me["id"]
     wrong = Visitor(app.test_client()).post(f"/j/{workshop['code']}/rejoin", {"rejoin_code": "AAAAAAAAAA"})
     assert wrong.status_code == 404 and "persoonlijke code" in wrong.get_data(as_text=True)
     assert Visitor(app.test_client()).get(f"/r/{workshop['code']}/{me['rejoin_code']}").status_code == 303

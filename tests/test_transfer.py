@@ -150,7 +150,8 @@ def test_export_holds_the_whole_workshop_and_nothing_of_the_installation(db, fac
     assert {key: len(value) for key, value in data.items() if isinstance(value, list)} == {
         "steps": 2, "items": len(workshops.items(db, original, include_hidden=True)), "participants": 3,
         "votes": 7, "step_done": 2, "comments": 3, "actions": 2, "volunteers": 3, "ratings": 3,
-        "texts": 2, "edits": 9, "drafts": 2}
+        "texts": 2, "edits": 9, "drafts": 2,
+        "audit": db.execute("SELECT count(*) FROM audit WHERE workshop_id = ?", [original["id"]]).fetchone()[0]}
     text = json.dumps(data)
     assert original["code"] not in text
     for row in db.query("SELECT rejoin_code, request_token FROM participants"):

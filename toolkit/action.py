@@ -5,7 +5,7 @@ import secrets
 
 from sqlite_utils import Database
 
-from toolkit import editing
+from toolkit import audit, editing
 from toolkit import workshop as workshops
 from toolkit.db import insert_once, writing
 from toolkit.i18n import N_
@@ -275,6 +275,8 @@ def volunteer(db: Database, workshop: dict, action_id, participant_id: int, role
                 "action_id": target["id"], "participant_id": participant_id, "role": role,
                 "created_at": workshops.now(),
             })
+        audit.record(db, workshop["id"], "action_volunteered", target["what"], action=target["id"],
+                     role=role or None)
 
 
 def volunteers(db: Database, workshop: dict) -> dict[int, list[dict]]:
@@ -305,6 +307,8 @@ def rate(db: Database, workshop: dict, action_id, participant_id: int, form: dic
                impact = excluded.impact, effort = excluded.effort, updated_at = excluded.updated_at""",
             [target["id"], participant_id, impact, effort, workshops.now()],
         )
+        audit.record(db, workshop["id"], "action_rated", target["what"], action=target["id"],
+                     impact=impact, effort=effort)
     return {"impact": impact, "effort": effort}
 
 

@@ -6,7 +6,7 @@ from babel.dates import format_date
 from sqlite_utils import Database
 
 from toolkit import action as actions
-from toolkit import catalogue, comment, participant, texts, vote
+from toolkit import audit, catalogue, comment, participant, texts, vote
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import gettext_for
@@ -305,6 +305,7 @@ def export_draft(db: Database, workshop: dict) -> dict:
         db.execute("UPDATE drafts SET docx = ?, snapshot = ?, changes = ? WHERE id = ?",
                    [docx, json.dumps(snapshot(built), ensure_ascii=False),
                     json.dumps(built["changes"], ensure_ascii=False), draft_id])
+        audit.record(db, workshop["id"], "exported", f"docx · v{version}", format="docx", version=version)
     return draft(db, workshop, version)
 
 

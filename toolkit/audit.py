@@ -5,6 +5,7 @@ from contextvars import ContextVar
 
 from sqlite_utils import Database
 
+from toolkit.db import writing
 from toolkit.i18n import N_
 
 # What each event is called on the audit page; the key is what is stored and exported.
@@ -13,7 +14,6 @@ EVENTS = {
     "workshop_edited": N_("Workshop details changed"),
     "workshop_closed": N_("Workshop closed"),
     "workshop_reopened": N_("Workshop reopened"),
-    "workshop_imported": N_("Workshop imported"),
     "participants_anonymised": N_("Participants anonymised"),
     "cofacilitator_invited": N_("Co-facilitator invited"),
     "cofacilitator_added": N_("Co-facilitator added"),
@@ -68,16 +68,18 @@ def acting() -> dict:
 
 
 def record(db: Database, workshop_id: int, event: str, subject: str = "", **detail) -> None:
-    """Add one entry to the workshop's log, inside the caller's transaction."""
+    """Add one entry to the workshop's log, inside the caller's transaction (or in one of its own)."""
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
     who = acting()
-    db.execute(
-        "INSERT INTO audit (workshop_id, at, actor_kind, actor_id, actor, event, subject, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [workshop_id, datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), who["kind"], who["id"], who["label"], event, str(subject)[:300],
-         json.dumps(detail, ensure_ascii=False, sort_keys=True)],
-    )
+    with writing(db):
+        db.execute(
+            "INSERT INTO audit (workshop_id, at, actor_kind, actor_id, actor, event, subject, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [workshop_id, datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+             who["kind"], who["id"], who["label"], event, str(subject)[:300],
+             json.dumps(detail, ensure_ascii=False, sort_keys=True)],
+        )
 
 
 def entries(db: Database, workshop: dict, before: int | None = None, limit: int = 200) -> list[dict]:

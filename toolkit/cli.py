@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from toolkit import agenda, catalogue, demo
+from toolkit import agenda, audit, catalogue, demo
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
@@ -174,6 +174,7 @@ def export_command(code, out, kind):
     if kind is None:
         raise click.ClickException("Please give --format, or a file name ending in .docx, .md, .csv or .json.")
     db = _open()
+    audit.act_as("system", None, "toolkit export")
     try:
         workshop = workshops.by_code(db, code)
         if kind == "docx":
@@ -186,6 +187,8 @@ def export_command(code, out, kind):
         else:
             make = exports.votes_csv if kind == "votes-csv" else exports.actions_csv
             body, said = make(db, workshop), f"The {kind[:-4]} of {workshop['title']}"
+        if kind != "docx":  # a draft logs itself as it is made
+            audit.record(db, workshop["id"], "exported", kind, file=Path(out).name)
     except NotFound:
         raise click.ClickException(f"No workshop with code {code}.") from None
     finally:

@@ -1,8 +1,9 @@
 """Comments: what the room says about an item, and the facilitator hiding what should not show."""
 from sqlite_utils import Database
 
+from toolkit import audit
 from toolkit import workshop as workshops
-from toolkit.db import insert_once, writing
+from toolkit.db import insert_new, writing
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound, row_id, text
 
@@ -38,12 +39,15 @@ def add(db: Database, workshop: dict, item_id, form: dict, participant_id=None) 
                 raise Invalid(N_("Commenting on this item is not open now."), "body")
             if workshops.is_locked(db, workshop, step):
                 raise Invalid(N_("The facilitator has locked this step."), "body")
-        comment_id = insert_once(
+        comment_id, new = insert_new(
             db, "comments",
             {"workshop_id": workshop["id"], "item_id": target["id"], "participant_id": participant_id,
              "body": body, "created_at": workshops.now()},
             token,
         )
+        if new:
+            audit.record(db, workshop["id"], "comment_added", target["title"], item=target["id"],
+                         comment=comment_id)
     return get(db, workshop, comment_id)
 
 
@@ -71,6 +75,8 @@ def set_hidden(db: Database, workshop: dict, comment_id, hidden: bool) -> dict:
     with writing(db):
         target = get(db, workshop, comment_id)
         db.execute("UPDATE comments SET hidden = ? WHERE id = ?", [int(hidden), target["id"]])
+        audit.record(db, workshop["id"], "comment_hidden" if hidden else "comment_shown",
+                     target["body"][:80], comment=target["id"])
     return get(db, workshop, target["id"])
 
 

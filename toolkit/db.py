@@ -54,7 +54,12 @@ def migrate(db: sqlite_utils.Database) -> None:
 
 
 def insert_once(db: sqlite_utils.Database, table: str, row: dict, token: str | None) -> int:
-    """Insert row once per form token; returns the id of the row the token stands for.
+    """Insert row once per form token; returns the id of the row the token stands for."""
+    return insert_new(db, table, row, token)[0]
+
+
+def insert_new(db: sqlite_utils.Database, table: str, row: dict, token: str | None) -> tuple[int, bool]:
+    """Insert row once per form token; returns the id the token stands for and whether it is new.
 
     The same token with the same content is a resent form (double click, retry) and adds
     nothing. The same token with other content is a form reused after Back: a new row,
@@ -71,11 +76,11 @@ def insert_once(db: sqlite_utils.Database, table: str, row: dict, token: str | N
                 if found is None:
                     continue
                 if all(found[key] == value for key, value in content.items()):
-                    return found["id"]
+                    return found["id"], False
                 taken = True
             if taken:
                 token = f"{token}:{digest}"
-        return db[table].insert({**row, "request_token": token}).last_pk
+        return db[table].insert({**row, "request_token": token}).last_pk, True
 
 
 def _row_with_token(db, table, workshop_id, token) -> dict | None:

@@ -3,6 +3,7 @@ import json
 
 from sqlite_utils import Database
 
+from toolkit import audit
 from toolkit.i18n import N_
 
 
@@ -54,6 +55,11 @@ def record(db: Database, workshop: dict, subject: str, version: int, kind: str,
         for field in {**before, **after}
         if before.get(field) != after.get(field)
     }
+    # The audit log names every saved change too, with the edit history holding the details.
+    event = {"created": "action_proposed", "edited": "action_edited", "removed": "action_removed"}[kind] \
+        if subject.startswith("action:") else "text_edited"
+    audit.record(db, workshop["id"], event, after.get("what") or subject.partition(":")[2], version=version,
+                 fields=sorted(changes))
     db["edits"].insert({
         "workshop_id": workshop["id"], "subject": subject, "version": version, "kind": kind,
         "changes": json.dumps(changes, ensure_ascii=False),

@@ -36,12 +36,7 @@ LOGIN_IDLE_MINUTES = 120
 SEEN_EVERY_SECONDS = 60
 
 
-class Throttled(Exception):
-    """Too many failed attempts; try again after seconds."""
-
-    def __init__(self, seconds: int):
-        super().__init__(seconds)
-        self.seconds = seconds
+Throttled = throttle.TooMany
 
 
 def hash_password(password: str) -> str:
@@ -135,7 +130,7 @@ def authenticate(db: Database, email, password, client: str = "", secret: str = 
     # Hash anyway for an unknown address, so it takes as long as a wrong password.
     matches = _verify(found["password_hash"] if found else _dummy_hash(), password)
     if found is None or not matches:
-        throttle.fail(db, by_address, by_client)
+        throttle.count(db, by_address, by_client)
         return None
     throttle.forget(db, by_address)
     if not found["password_hash"].startswith("$argon2") or HASHER.check_needs_rehash(found["password_hash"]):

@@ -1,6 +1,7 @@
 """Duplicate items: the facilitator merges one into another, and rewords the room's own items."""
 from sqlite_utils import Database
 
+from toolkit import audit
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import N_
@@ -62,6 +63,11 @@ def merge(db: Database, workshop: dict, source_id, target_id) -> dict:
         db.execute("UPDATE items SET adopted = max(adopted, ?) WHERE id = ?", [source["adopted"], target_id])
         db.execute("UPDATE items SET merged_into = ?, hidden = 1, adopted = 0 WHERE id = ?",
                    [target_id, source_id])
+        titles = {row[0]: row[1] for row in db.execute(
+            "SELECT i.id, coalesce(i.title, c.title_" + workshop["language"] + ") FROM items i "
+            "LEFT JOIN catalogue_items c ON c.id = i.catalogue_id WHERE i.id IN (?, ?)", [source_id, target_id])}
+        audit.record(db, workshop["id"], "items_merged", f"{titles[source_id]} → {titles[target_id]}",
+                     source=source_id, target=target_id)
     return workshops.item(db, workshop, target_id, include_hidden=True)
 
 
@@ -75,4 +81,5 @@ def edit(db: Database, workshop: dict, item_id, form: dict) -> dict:
     with writing(db):
         db.execute("UPDATE items SET title = ?, explanation = ? WHERE id = ? AND workshop_id = ?",
                    [title, explanation, target["id"], workshop["id"]])
+        audit.record(db, workshop["id"], "item_edited", title, item=target["id"], before=target["title"])
     return workshops.item(db, workshop, target["id"], include_hidden=True)

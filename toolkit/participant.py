@@ -3,12 +3,19 @@ import secrets
 
 from sqlite_utils import Database
 
-from toolkit.db import insert_once, writing
+from toolkit import audit
+from toolkit.db import insert_new, writing
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound, choice, row_id, text
-from toolkit.workshop import CODE_ALPHABET, MAX_SHORT, is_closed, normalise_code, now
+from toolkit.workshop import CODE_ALPHABET, MAX_SHORT, get as get_workshop, is_closed, normalise_code, now
 
 REJOIN_LENGTH = 10
+# Failed codes (a workshop's or a personal one) per client before it must wait; generous for a
+# room behind one address where some mistype, far too few to guess a live code.
+JOIN_FAILURES_PER_CLIENT = 60
+# New participants per client: a venue's whole network may share one address.
+JOINS_PER_CLIENT = 300
+JOIN_WINDOW = 10 * 60
 
 GROUPS = (
     ("companies", N_("Companies")),
@@ -34,7 +41,9 @@ def join(db: Database, workshop: dict, form: dict, on_behalf=False) -> dict:
         # Who took part is part of the agenda: once closed, it takes no one new.
         if not on_behalf and is_closed(db, workshop):
             raise Invalid(N_("This workshop has closed and takes no new participants."))
-        participant_id = insert_once(
+        if not on_behalf and get_workshop(db, workshop["id"])["joining_closed"]:
+            raise Invalid(N_("The facilitator has closed joining for this workshop."))
+        participant_id, new = insert_new(
             db, "participants",
             {"workshop_id": workshop["id"], "name": name, "organisation": organisation,
              "stakeholder_group": group, "on_behalf": int(on_behalf), "joined_at": now()},
@@ -43,7 +52,40 @@ def join(db: Database, workshop: dict, form: dict, on_behalf=False) -> dict:
         # A personal code to continue on another device; made once, kept on a resent form.
         db.execute("UPDATE participants SET rejoin_code = ? WHERE id = ? AND rejoin_code IS NULL",
                    [new_rejoin_code(), participant_id])
+        if new:
+            audit.record(db, workshop["id"], "joined", label(workshop, {"name": name, "organisation": organisation}),
+                         participant=participant_id, group=group, on_behalf=bool(on_behalf))
     return get(db, workshop, participant_id)
+
+
+def label(workshop: dict, participant: dict) -> str:
+    """How the audit log names a participant: the organisation, with the name unless anonymous."""
+    if workshop["anonymous"] or not participant.get("name"):
+        return participant["organisation"]
+    return f"{participant['name']} ({participant['organisation']})"
+
+
+def session_key(db: Database, participant: dict) -> str:
+    """The secret that binds a browser to this participant, made on first use."""
+    if participant.get("session_key"):
+        return participant["session_key"]
+    with writing(db):
+        db.execute("UPDATE participants SET session_key = ? WHERE id = ? AND session_key IS NULL",
+                   [secrets.token_urlsafe(16), participant["id"]])
+        return db.execute("SELECT session_key FROM participants WHERE id = ?", [participant["id"]]).fetchone()[0]
+
+
+def remove(db: Database, workshop: dict, participant_id) -> dict:
+    """Take someone out of the workshop: their votes, ratings, offers and comments go; their session ends.
+
+    Items and actions they proposed stay, as the room may have voted on them.
+    """
+    with writing(db):
+        found = get(db, workshop, participant_id)
+        db.execute("DELETE FROM comments WHERE participant_id = ?", [found["id"]])
+        db.execute("DELETE FROM participants WHERE id = ?", [found["id"]])
+        audit.record(db, workshop["id"], "participant_removed", label(workshop, found), participant=found["id"])
+    return found
 
 
 def new_rejoin_code() -> str:

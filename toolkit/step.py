@@ -4,6 +4,7 @@ import datetime
 from sqlite_utils import Database
 
 from toolkit import workshop as workshops
+from toolkit import audit
 from toolkit.db import writing
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, choice, integer
@@ -39,6 +40,7 @@ def _save(db: Database, workshop: dict, step: str, **changes) -> dict:
         assignments = ", ".join(f"{column} = ?" for column in changes)
         db.execute(f"UPDATE step_settings SET {assignments} WHERE workshop_id = ? AND step = ?",
                    [*changes.values(), workshop["id"], step])
+        audit.record(db, workshop["id"], "step_settings", step, **changes)
     return settings(db, workshop, step)
 
 

@@ -10,6 +10,14 @@ from toolkit.db import writing
 KEEP_SECONDS = 24 * 3600
 
 
+class TooMany(Exception):
+    """Too many attempts; the caller may try again after seconds."""
+
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 def key(kind: str, value: str, secret: str = "") -> str:
     """A stored key for kind and value; hashed so addresses and e-mails are not kept in clear."""
     digest = hashlib.sha256(f"{secret}\0{str(value).strip().lower()}".encode()).hexdigest()[:32]
@@ -29,8 +37,8 @@ def wait(db: Database, key: str, limit: int, window: float, now: float | None = 
     return max(1, int(rows[-1][0] + window - now) + 1)
 
 
-def fail(db: Database, *keys: str, now: float | None = None) -> None:
-    """Count one failed attempt against each key."""
+def count(db: Database, *keys: str, now: float | None = None) -> None:
+    """Count one attempt against each key."""
     now = time.time() if now is None else now
     with writing(db):
         for each in keys:

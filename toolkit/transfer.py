@@ -22,7 +22,7 @@ import sqlite3
 from sqlite_utils import Database
 
 from toolkit import action as actions
-from toolkit import catalogue, comment, participant, step, texts
+from toolkit import audit, catalogue, comment, participant, step, texts
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import LANGUAGES, N_
@@ -48,7 +48,11 @@ _SUBJECT = re.compile(r"(action):([1-9]\d{0,8})|(text):(\w{1,40})")
 _STORED_ACTION = re.compile(r"action:(.+)", re.DOTALL)
 
 SECTIONS = ("workshop", "steps", "items", "participants", "votes", "step_done", "comments",
-            "actions", "volunteers", "ratings", "texts", "edits", "drafts")
+            "actions", "volunteers", "ratings", "texts", "edits", "drafts", "audit")
+# Audit details that name a record of the workshop, and the file's numbering they use.
+AUDIT_REFERENCES = {"participant": "participants", "item": "items", "source": "items", "target": "items",
+                    "action": "actions", "comment": "comments"}
+MAX_AUDIT_TEXT = 1000
 
 
 def dumps(db: Database, workshop: dict) -> str:
@@ -80,6 +84,9 @@ def export_workshop(db: Database, workshop: dict) -> dict:
 
     step_rows = {row["step"]: row for row in db.query(
         "SELECT * FROM step_settings WHERE workshop_id = ?", [wid])}
+    comment_rows = list(db.query("SELECT * FROM comments WHERE workshop_id = ? ORDER BY id", [wid]))
+    numbering = {"participants": people, "items": items, "actions": by_id,
+                 "comments": _numbered(row["id"] for row in comment_rows if row["item_id"] in items)}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -127,8 +134,7 @@ def export_workshop(db: Database, workshop: dict) -> dict:
         "comments": [
             {"item": items[row["item_id"]], "participant": people.get(row["participant_id"]),
              "body": row["body"], "hidden": bool(row["hidden"]), "created_at": row["created_at"]}
-            for row in db.query("SELECT * FROM comments WHERE workshop_id = ? ORDER BY id", [wid])
-            if row["item_id"] in items
+            for row in comment_rows if row["item_id"] in items
         ],
         "actions": [
             {"id": by_id[row["id"]], "recommendation": items[row["recommendation_id"]],
@@ -168,7 +174,20 @@ def export_workshop(db: Database, workshop: dict) -> dict:
              "docx": base64.b64encode(row["docx"]).decode("ascii")}
             for row in draft_rows
         ],
+        "audit": [_export_audit(row, numbering)
+                  for row in db.query("SELECT * FROM audit WHERE workshop_id = ? ORDER BY id", [wid])],
     }
+
+
+def _export_audit(row: dict, numbering: dict) -> dict:
+    detail = json.loads(row["detail"])
+    for key, section in AUDIT_REFERENCES.items():
+        if key in detail:
+            detail[key] = numbering[section].get(detail[key])
+    return {"at": row["at"], "actor_kind": row["actor_kind"],
+            "actor_participant": numbering["participants"].get(row["actor_id"])
+            if row["actor_kind"] == "participant" else None,
+            "actor": row["actor"], "event": row["event"], "subject": row["subject"], "detail": detail}
 
 
 _ACTION_TEXTS = ("what", "lead", "partners", "starts", "ends", "timeline", "resources", "indicator",
@@ -399,7 +418,8 @@ class _Checker:
         if type(data.get("format_version")) is not int or data["format_version"] != FORMAT_VERSION:
             raise Invalid(N_("This workshop file was made by another version of the toolkit and cannot be "
                              "imported here."), "file")
-        self.record(data, "file", ("format", "format_version", *SECTIONS))
+        # Files from before the audit log have no audit section; they import with an empty log.
+        self.record({"audit": [], **data}, "file", ("format", "format_version", *SECTIONS))
         out = {"workshop": self.workshop(data["workshop"])}
         out["steps"] = self.steps(data)
         out["participants"] = self.participants(data)
@@ -412,7 +432,39 @@ class _Checker:
         out["texts"] = self.texts(data)
         out["edits"] = self.edits(data, out)
         out["drafts"] = self.drafts(data)
+        out["audit"] = self.audit(data, out)
         return out
+
+    def audit(self, data, out) -> list[dict]:
+        checked = []
+        known = {"participants": out["participants"], "items": out["items"], "actions": out["actions"],
+                 "comments": range(1, len(out["comments"]) + 1)}
+        for where, row in self.records(data, "audit", ("at", "actor_kind", "actor_participant", "actor",
+                                                      "event", "subject", "detail")):
+            detail = {}
+            for key, value in self.mapping(row["detail"], f"{where} › detail").items():
+                at = f"{where} › detail › {key}"
+                if not isinstance(key, str) or len(key) > 40:
+                    _fail(N_("The file is damaged at %(where)s: this field is unknown."), at)
+                if key in AUDIT_REFERENCES:
+                    detail[key] = self.ref(value, at, known[AUDIT_REFERENCES[key]], nullable=True)
+                elif isinstance(value, list):
+                    detail[key] = [self.text(entry, at, MAX_AUDIT_TEXT) for entry in value[:100]]
+                elif value is None or isinstance(value, bool) or type(value) is int and abs(value) < MAX_VERSION:
+                    detail[key] = value
+                else:
+                    detail[key] = self.text(value, at, MAX_AUDIT_TEXT)
+            kind = self.choice(row["actor_kind"], f"{where} › actor_kind", audit.ACTOR_KINDS)
+            checked.append({
+                "at": self.stamp(row["at"], f"{where} › at"), "actor_kind": kind,
+                "actor_participant": self.ref(row["actor_participant"], f"{where} › actor_participant",
+                                              out["participants"], nullable=True),
+                "actor": self.text(row["actor"], f"{where} › actor", 300),
+                "event": self.choice(row["event"], f"{where} › event", audit.EVENTS),
+                "subject": self.text(row["subject"], f"{where} › subject", 300),
+                "detail": detail,
+            })
+        return checked
 
     def workshop(self, value) -> dict:
         where = "workshop"
@@ -837,6 +889,20 @@ def _write_room(db: Database, workshop_id: int, facilitator_id: int, data: dict,
             "changes": json.dumps(changes, ensure_ascii=False), "snapshot": json.dumps(snapshot, ensure_ascii=False),
             "participant_id": people.get(row["participant"]),
             "facilitator_id": facilitator_id if row["by_facilitator"] else None, "at": row["at"],
+        })
+    comments = [row[0] for row in db.execute("SELECT id FROM comments WHERE workshop_id = ? ORDER BY id",
+                                             [workshop_id])]
+    numbering = {"participants": people, "items": items, "actions": done_actions,
+                 "comments": dict(enumerate(comments, 1))}
+    for row in data["audit"]:
+        detail = {key: numbering[AUDIT_REFERENCES[key]].get(value) if key in AUDIT_REFERENCES else value
+                  for key, value in row["detail"].items()}
+        db["audit"].insert({
+            "workshop_id": workshop_id, "at": row["at"], "actor_kind": row["actor_kind"],
+            # Facilitators' ids belong to the server the file came from; their names are kept.
+            "actor_id": people.get(row["actor_participant"]) if row["actor_kind"] == "participant" else None,
+            "actor": row["actor"], "event": row["event"], "subject": row["subject"],
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
         })
     for row in data["drafts"]:
         snapshot = row["snapshot"]

@@ -3,6 +3,7 @@ from sqlite_utils import Database
 
 from toolkit import step as steps
 from toolkit import workshop as workshops
+from toolkit import audit
 from toolkit.db import writing
 from toolkit.i18n import N_
 from toolkit.participant import GROUP_KEYS
@@ -71,6 +72,10 @@ def set_dots(db: Database, workshop: dict, participant_id: int, item_id, dots) -
             )
         if dots > current and rules["cap"] and dots > rules["cap"]:
             raise Invalid(N_("At most %(cap)d per item in this step."), "dots", cap=rules["cap"])
+        if dots != current:
+            event = "vote_cast" if not current else "vote_taken_back" if not dots else "vote_changed"
+            audit.record(db, workshop["id"], event, target["title"], item=target["id"], before=current,
+                         after=dots)
         if dots == 0:
             db.execute(
                 "DELETE FROM votes WHERE participant_id = ? AND item_id = ?",

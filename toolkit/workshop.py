@@ -4,8 +4,8 @@ import secrets
 
 from sqlite_utils import Database
 
-from toolkit import catalogue
-from toolkit.db import insert_once, writing
+from toolkit import audit, catalogue
+from toolkit.db import insert_new, writing
 from toolkit.i18n import LANGUAGES, N_
 from toolkit.validation import Invalid, NotFound, choice, integer, row_id, text
 
@@ -30,7 +30,9 @@ KIND_STEP = {kind: step for step, kinds in STEP_KINDS.items() for kind in kinds}
 
 # No look-alikes (0/O, 1/I/L) so a code read off a projector is typed right first time.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 6
+# 31 ** 9 is about 2 ** 44.6: with joins throttled per client, guessing a live code takes
+# longer than any workshop lasts. Read out and shown in three groups of three.
+CODE_LENGTH = 9
 
 MAX_TITLE = 200
 MAX_SHORT = 120
@@ -45,6 +47,11 @@ def now() -> str:
 def new_code() -> str:
     """A random join code."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def spaced_code(code: str) -> str:
+    """A join code in groups of three, as shown to people who type it."""
+    return " ".join(code[start:start + 3] for start in range(0, len(code), 3))
 
 
 def normalise_code(code) -> str:
@@ -90,6 +97,7 @@ def create(db: Database, facilitator_id: int, form: dict) -> dict:
                 WHERE kind IN ({placeholders}) ORDER BY position""",
             [workshop_id, now(), *catalogue.VOTABLE_KINDS],
         )
+        audit.record(db, workshop_id, "workshop_created", details["title"])
     return get(db, workshop_id)
 
 
@@ -104,6 +112,7 @@ def update(db: Database, workshop_id: int, form: dict) -> dict:
                 "dots", spent=spent,
             )
         db["workshops"].update(workshop_id, details)
+        audit.record(db, workshop_id, "workshop_edited", details["title"])
     return get(db, workshop_id)
 
 
@@ -181,6 +190,7 @@ def set_step(db: Database, workshop_id: int, step: str) -> None:
     step = choice(step, "step", STEP_KEYS)
     with writing(db):
         db.execute("UPDATE workshops SET step = ? WHERE id = ?", [step, workshop_id])
+        audit.record(db, workshop_id, "step_changed", step)
 
 
 def neighbour_steps(step: str) -> tuple[str | None, str | None]:
@@ -253,12 +263,15 @@ def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=Non
     token = text(form.get("request_token"), "request_token", 64, required=False) or None
     on_behalf = participant_id is not None and bool(db.execute(
         "SELECT on_behalf FROM participants WHERE id = ?", [participant_id]).fetchone()[0])
-    item_id = insert_once(
-        db, "items",
-        {"workshop_id": workshop["id"], "kind": kind, "title": title, "explanation": explanation,
-         "added_by": participant_id, "on_behalf": int(on_behalf), "created_at": now()},
-        token,
-    )
+    with writing(db):
+        item_id, new = insert_new(
+            db, "items",
+            {"workshop_id": workshop["id"], "kind": kind, "title": title, "explanation": explanation,
+             "added_by": participant_id, "on_behalf": int(on_behalf), "created_at": now()},
+            token,
+        )
+        if new:
+            audit.record(db, workshop["id"], "item_added", title, item=item_id, kind=kind)
     return item(db, workshop, item_id, include_hidden=True)
 
 
@@ -286,6 +299,9 @@ def set_flag(db: Database, workshop: dict, item_id, flag: str, value: bool) -> d
         raise Invalid(N_("This item has already been merged into another."), flag)
     with writing(db):
         db.execute(f"UPDATE items SET {flag} = ? WHERE id = ?", [int(value), target["id"]])
+        event = {("hidden", True): "item_hidden", ("hidden", False): "item_shown",
+                 ("adopted", True): "item_adopted", ("adopted", False): "item_dropped"}[flag, bool(value)]
+        audit.record(db, workshop["id"], event, target["title"], item=target["id"])
     return item(db, workshop, target["id"], include_hidden=True)
 
 
@@ -299,9 +315,18 @@ def set_adopted(db: Database, workshop: dict, item_id, adopted: bool) -> dict:
     return set_flag(db, workshop, item_id, "adopted", adopted)
 
 
+def set_joining_closed(db: Database, workshop: dict, closed: bool) -> dict:
+    """Stop newcomers joining (those in the room stay and can continue on another device) or let them in."""
+    with writing(db):
+        db.execute("UPDATE workshops SET joining_closed = ? WHERE id = ?", [int(closed), workshop["id"]])
+        audit.record(db, workshop["id"], "joining_closed" if closed else "joining_opened")
+    return get(db, workshop["id"])
+
+
 def set_closed(db: Database, workshop: dict, closed: bool) -> dict:
     """Close a workshop to the room (its agenda stays the facilitator's to follow up) or reopen it."""
     with writing(db):
         db.execute("UPDATE workshops SET closed_at = ? WHERE id = ?",
                    [now() if closed else None, workshop["id"]])
+        audit.record(db, workshop["id"], "workshop_closed" if closed else "workshop_reopened")
     return get(db, workshop["id"])

@@ -9,15 +9,16 @@ from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from toolkit import audit
+from toolkit import audit, throttle
 from toolkit import db as database
+from toolkit import participant as participants
 from toolkit.catalogue import KINDS
 from toolkit.consensus import VERDICTS
 from toolkit.step import METHODS
 from toolkit.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
 from toolkit.participant import GROUP_LABELS, GROUPS
 from toolkit.validation import Invalid, NotFound
-from toolkit.workshop import STEP_LABELS, STEPS
+from toolkit.workshop import STEP_LABELS, STEPS, spaced_code
 
 class SharedCatalogue(Domain):
     """Flask-Babel reading the same in-memory catalogues as the document builder."""
@@ -59,9 +60,24 @@ def become(workshop: dict, participant: dict) -> None:
     """Make this browser that participant in that workshop (one identity per workshop)."""
     identities = session.get("participants")
     identities = dict(identities) if isinstance(identities, dict) else {}
-    identities[str(workshop["id"])] = participant["id"]
+    # The id with the participant's secret: a removed person's id, given to a newcomer, opens nothing.
+    identities[str(workshop["id"])] = [participant["id"], participants.session_key(get_db(), participant)]
     session["participants"] = identities
     session.permanent = True  # a phone that closes its browser comes back as the same person
+
+
+def client_address() -> str:
+    """The client's address, as the reverse proxy passed it on when TOOLKIT_PROXIES says there is one."""
+    return request.remote_addr or ""
+
+
+def too_many(kind: str, limit: int, window: int) -> str:
+    """The throttle key of this client for kind; raises TooMany when it already failed limit times."""
+    key = throttle.key(kind, client_address(), current_app.secret_key)
+    seconds = throttle.wait(get_db(), key, limit, window)
+    if seconds:
+        raise throttle.TooMany(seconds)
+    return key
 
 
 def request_token() -> str:
@@ -177,6 +193,7 @@ def init_web(app: Flask) -> None:
     app.add_template_filter(lambda kind: (kind, gettext(KINDS[kind])), "kind_pair")
     app.add_template_filter(lambda item: (item["id"], item["title"]), "id_title")
     app.add_template_filter(local_time, "datetime_text")
+    app.add_template_filter(spaced_code, "spaced_code")
 
     @app.post("/language")
     def switch_language():
@@ -206,6 +223,14 @@ def init_web(app: Flask) -> None:
         }
         message = messages.get(error.code, gettext("Something went wrong. Please try again."))
         return _error_page(message, error.code or 500)
+
+    @app.errorhandler(throttle.TooMany)
+    def throttled(error):
+        minutes = max(1, -(-error.seconds // 60))
+        response = _error_page(gettext("Too many attempts from your network. Please wait %(minutes)d minutes "
+                                       "and try again.", minutes=minutes), 429)
+        response.headers["Retry-After"] = str(error.seconds)
+        return response
 
     @app.errorhandler(Invalid)
     def invalid_anywhere(error):

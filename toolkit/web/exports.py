@@ -4,7 +4,7 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from toolkit import agenda, exports, transfer
+from toolkit import agenda, audit, exports, transfer
 from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid
@@ -21,7 +21,10 @@ def _workshop(code) -> dict:
     return workshop
 
 
-def _download(body: str, content_type: str, name: str) -> Response:
+def _download(body: str, content_type: str, name: str, workshop: dict | None = None) -> Response:
+    # Logged after the body is made, so a workshop file never holds its own export.
+    if workshop is not None:
+        audit.record(get_db(), workshop["id"], "exported", name.rsplit(".", 1)[-1], file=name)
     # name is built from the join code alone, so it needs no quoting beyond the quotes.
     # "replace": a stray lone surrogate in old data must not turn a download into an error.
     return Response(body.encode("utf-8", "replace"), content_type=content_type,
@@ -33,7 +36,7 @@ def _download(body: str, content_type: str, name: str) -> Response:
 def agenda_markdown(code):
     """The agenda as it stands now, with what changed since the latest draft, as Markdown."""
     workshop = _workshop(code)
-    return _download(exports.markdown(agenda.upcoming(get_db(), workshop)), "text/markdown; charset=utf-8", f"agenda-{workshop['code']}.md")
+    return _download(exports.markdown(agenda.upcoming(get_db(), workshop)), "text/markdown; charset=utf-8", f"agenda-{workshop['code']}.md", workshop)
 
 
 @bp.get("/workshops/<code>/votes.csv")
@@ -42,7 +45,7 @@ def votes_csv(code):
     """The votes per item and stakeholder group, as CSV for a spreadsheet."""
     workshop = _workshop(code)
     return _download(exports.votes_csv(get_db(), workshop), "text/csv; charset=utf-8",
-                     f"votes-{workshop['code']}.csv")
+                     f"votes-{workshop['code']}.csv", workshop)
 
 
 @bp.get("/workshops/<code>/actions.csv")
@@ -51,7 +54,7 @@ def actions_csv(code):
     """The actions with every field, as CSV for a spreadsheet."""
     workshop = _workshop(code)
     return _download(exports.actions_csv(get_db(), workshop), "text/csv; charset=utf-8",
-                     f"actions-{workshop['code']}.csv")
+                     f"actions-{workshop['code']}.csv", workshop)
 
 
 @bp.get("/workshops/<code>/workshop.json")
@@ -60,7 +63,7 @@ def workshop_json(code):
     """The whole workshop as JSON, to import on another installation or as a template."""
     workshop = _workshop(code)
     return _download(transfer.dumps(get_db(), workshop), "application/json",
-                     transfer.file_name(workshop))
+                     transfer.file_name(workshop), workshop)
 
 
 def _page(status=200, **context):

@@ -3,7 +3,7 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext
 
 from toolkit import action as actions
-from toolkit import agenda, cofacilitator, comment, merge, participant
+from toolkit import agenda, audit, cofacilitator, comment, merge, participant
 from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.validation import Invalid, NotFound
@@ -325,6 +325,7 @@ def draft(code, version):
     """Download a draft again."""
     workshop = _workshop(code)
     found = agenda.draft(get_db(), workshop, version)
+    audit.record(get_db(), workshop["id"], "exported", f"docx · v{version}", format="docx", version=version)
     return Response(
         found["docx"],
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -388,3 +389,46 @@ def remove_from_team(code, facilitator_id):
     cofacilitator.remove(get_db(), workshop, facilitator_id)
     flash(gettext("The co-facilitator no longer runs this workshop."), "ok")
     return redirect(url_for(".team", code=code), 303)
+
+
+@bp.post("/workshops/<code>/joining")
+@login_required
+def joining(code):
+    """Close joining to newcomers, or open it again."""
+    workshop = _workshop(code)
+    closing = request.form.get("closed") == "1"
+    workshops.set_joining_closed(get_db(), workshop, closing)
+    flash(gettext("Joining is closed: nobody new can join; those who joined can continue.")
+          if closing else gettext("Joining is open again."), "ok")
+    return redirect(url_for(".participants", code=code), 303)
+
+
+@bp.route("/workshops/<code>/participants/<int:participant_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_participant(code, participant_id):
+    """Remove a participant after a confirmation that says what goes with them."""
+    workshop = _workshop(code)
+    db = get_db()
+    person = participant.get(db, workshop, participant_id)
+    if request.method == "POST":
+        participant.remove(db, workshop, participant_id)
+        flash(gettext("%(who)s was removed from the workshop.", who=participant.label(workshop, person)), "ok")
+        return redirect(url_for(".participants", code=code), 303)
+    return render("facilitator/remove_participant.html", workshop=workshop, person=person,
+                  who=participant.label(workshop, person))
+
+
+@bp.get("/workshops/<code>/audit")
+@login_required
+def audit_log(code):
+    """Who did what in the workshop and when, newest first, a page at a time."""
+    workshop = _workshop(code)
+    before = request.args.get("before", type=int)
+    entries = audit.entries(get_db(), workshop, before=before if before and before > 0 else None,
+                            limit=AUDIT_PAGE + 1)
+    return render("facilitator/audit.html", workshop=workshop, entries=entries[:AUDIT_PAGE],
+                  older=entries[AUDIT_PAGE - 1]["id"] if len(entries) > AUDIT_PAGE else None,
+                  events=audit.EVENTS)
+
+
+AUDIT_PAGE = 200

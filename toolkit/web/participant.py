@@ -1,8 +1,11 @@
 """The participant's pages: joining with a code or link, and taking part in the current step."""
-from flask import Blueprint, flash, g, redirect, request, session, url_for
+import hmac
+
+from flask import Blueprint, flash, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext
 
 from toolkit import action as actions
+from toolkit import audit, throttle
 from toolkit import comment
 from toolkit import participant as participants
 from toolkit import step as steps
@@ -10,29 +13,59 @@ from toolkit import vote
 from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import agenda_pages, become, get_db, htmx, invalid, render
+from toolkit.web import agenda_pages, become, get_db, htmx, invalid, render, too_many
 from toolkit.web.views import step_page
 
 bp = Blueprint("participant", __name__)
 
 
 def _workshop(code) -> dict:
-    workshop = workshops.by_code(get_db(), code)
+    """The workshop of this code; counts a wrong code against the client, which may have to wait."""
+    db = get_db()
+    try:
+        workshop = workshops.by_code(db, code)
+    except NotFound:
+        workshop = None
+    if workshop is not None and _identity(workshop) is not None:
+        g.workshop = workshop
+        return workshop
+    # Checked before answering, so a client that must wait learns nothing about the code it tried.
+    key = too_many("join-client", participants.JOIN_FAILURES_PER_CLIENT, participants.JOIN_WINDOW)
+    if workshop is None:
+        throttle.count(db, key)
+        raise NotFound(code)
     g.workshop = workshop
     return workshop
 
 
-def _me(workshop) -> dict | None:
-    """The participant this browser joined this workshop as, if any."""
-    # One identity per workshop, each bound to the workshop it was made in.
+def _identity(workshop) -> list | None:
     identities = session.get("participants")
-    participant_id = identities.get(str(workshop["id"])) if isinstance(identities, dict) else None
-    if participant_id is None:
+    found = identities.get(str(workshop["id"])) if isinstance(identities, dict) else None
+    return found if isinstance(found, (list, int)) else None
+
+
+def _me(workshop) -> dict | None:
+    """The participant this browser joined this workshop as, if any and if still in the workshop."""
+    # One identity per workshop, each bound to the workshop it was made in.
+    identity = _identity(workshop)
+    if identity is None:
         return None
+    participant_id, key = (identity, None) if isinstance(identity, int) else (identity + [None, None])[:2]
     try:
-        return participants.get(get_db(), workshop, participant_id)
+        me = participants.get(get_db(), workshop, participant_id)
     except NotFound:
         return None
+    if me["session_key"] is None and key is None:
+        become(workshop, me)  # a browser from before session keys: bind it now
+    elif not (isinstance(key, str) and me["session_key"] and hmac.compare_digest(me["session_key"], key)):
+        return None
+    audit.act_as("participant", me["id"], participants.label(workshop, me))
+    return me
+
+
+def _wrong_personal_code() -> None:
+    throttle.count(get_db(), too_many("join-client", participants.JOIN_FAILURES_PER_CLIENT,
+                                     participants.JOIN_WINDOW))
 
 
 @bp.get("/")
@@ -62,7 +95,9 @@ def join(code):
         return redirect(url_for(".current_step", code=workshop["code"]), 303)
     if request.method == "POST":
         try:
+            key = too_many("joins", participants.JOINS_PER_CLIENT, participants.JOIN_WINDOW)
             joined = participants.join(get_db(), workshop, request.form)
+            throttle.count(get_db(), key)  # successes count here: a flood of joins is throttled too
         except Invalid as error:
             return invalid(error, "participant/join.html", workshop=workshop)
         become(workshop, joined)
@@ -108,7 +143,12 @@ def set_dots(code, item_id):
 @bp.get("/w/<code>/live")
 def live(code):
     """What changed since the page's revision: nothing (204), or the page's changing parts."""
-    workshop, me = _joined(code, required=True)
+    workshop, me = _joined(code)
+    if me is None:
+        # Removed by the facilitator (or the session was lost): the page goes to the join page.
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for(".join", code=workshop["code"])
+        return response
     db = get_db()
     steps.mark_seen(db, me)
     if request.args.get("rev") == str(workshop["revision"]):
@@ -139,7 +179,12 @@ def set_done(code):
 def rejoin_link(code, rejoin):
     """Continue as oneself on another device, from one's personal link."""
     workshop = _workshop(code)
-    become(workshop, participants.by_rejoin_code(get_db(), workshop, rejoin))
+    try:
+        found = participants.by_rejoin_code(get_db(), workshop, rejoin)
+    except NotFound:
+        _wrong_personal_code()
+        raise
+    become(workshop, found)
     flash(gettext("Welcome back! You continue where you left off."), "ok")
     return redirect(url_for(".current_step", code=workshop["code"]), 303)
 
@@ -151,6 +196,7 @@ def rejoin_with_code(code):
     try:
         found = participants.by_rejoin_code(get_db(), workshop, request.form.get("rejoin_code"))
     except NotFound:
+        _wrong_personal_code()
         return render("participant/join.html", status=404, workshop=workshop,
                       form={"rejoin_code": request.form.get("rejoin_code", "")[:20]},
                       error=gettext("This personal code is not known in this workshop."),
