@@ -233,3 +233,81 @@ def test_the_retention_setting(value, days):
 def test_a_wrong_retention_setting_is_refused(value):
     with pytest.raises(ValueError):
         privacy.retention_days(value)
+
+
+# The facilitator's pages.
+
+def test_the_details_page_offers_data_care_to_the_owner(facilitator, workshop, app):
+    page = facilitator.get(f"/facilitator/workshops/{workshop['code']}/edit").get_data(as_text=True)
+    assert 'id="data-care-heading"' in page
+    assert f'action="/facilitator/workshops/{workshop["code"]}/delete"' in page
+    assert f'action="/facilitator/workshops/{workshop["code"]}/anonymise"' in page
+    assert '<label for="f-delete_code">' in page
+
+
+def test_retention_is_said_on_the_details_page(facilitator, workshop, app):
+    app.config["RETENTION_DAYS"] = "365"
+    page = facilitator.get(f"/facilitator/workshops/{workshop['code']}/edit").get_data(as_text=True)
+    assert "365" in page
+
+
+@pytest.mark.parametrize("change, field", [("delete", "delete_code"), ("anonymise", "anonymise_code")])
+def test_a_mistyped_code_changes_nothing(facilitator, workshop, db, change, field):
+    person(db, workshop, name="Pat Jansen")
+    facilitator.post("/language", {"lang": "en"})
+    response = facilitator.post(f"/facilitator/workshops/{workshop['code']}/{change}", {field: "WRONG1"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f"That is not this workshop&#39;s join code ({workshop['code']}). Nothing was changed." in page
+    assert f'id="f-{field}" name="{field}" type="text" value=""' in page
+    assert 'aria-invalid="true"' in page
+    assert db.execute("SELECT name FROM participants WHERE workshop_id = ?", [workshop["id"]]).fetchone()[0] == "Pat Jansen"
+
+
+def test_deleting_from_the_page(facilitator, workshop, db):
+    person(db, workshop)
+    workshops.set_closed(db, workshop, True)  # a closed workshop can be deleted too
+    response = facilitator.post(f"/facilitator/workshops/{workshop['code']}/delete",
+                                {"delete_code": workshop["code"].lower()})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/facilitator/")
+    assert db.execute("SELECT count(*) FROM workshops WHERE id = ?", [workshop["id"]]).fetchone()[0] == 0
+    dashboard = facilitator.get("/facilitator/").get_data(as_text=True)
+    assert workshop["title"] in dashboard  # in the message that says it was deleted
+    assert facilitator.get(f"/facilitator/workshops/{workshop['code']}").status_code == 404
+
+
+def test_anonymising_from_the_page(facilitator, workshop, db):
+    person(db, workshop, name="Pat Jansen")
+    agenda.export_draft(db, workshop)
+    response = facilitator.post(f"/facilitator/workshops/{workshop['code']}/anonymise",
+                                {"anonymise_code": workshop["code"]})
+    assert response.status_code == 303
+    assert db.execute("SELECT name FROM participants WHERE workshop_id = ?", [workshop["id"]]).fetchone()[0] is None
+    review = facilitator.get(f"/facilitator/workshops/{workshop['code']}?step=review").get_data(as_text=True)
+    assert "Pat Jansen" not in review
+    assert f"/drafts/1.docx" not in review
+    assert facilitator.get(f"/facilitator/workshops/{workshop['code']}/drafts/1.docx").status_code == 404
+
+
+@pytest.mark.parametrize("change, field", [("delete", "delete_code"), ("anonymise", "anonymise_code")])
+def test_only_the_owner_may_delete_or_anonymise(app, facilitator, workshop, db, change, field):
+    from tests.conftest import PASSWORD, Visitor
+    other = make_facilitator(db, "co@example.org", "Co")
+    # A co-facilitator runs the workshop, but it stays its owner's to delete or anonymise.
+    with writing(db):
+        db["workshop_facilitators"].insert({"workshop_id": workshop["id"], "facilitator_id": other["id"],
+                                            "added_at": workshops.now()})
+    browser = Visitor(app.test_client())
+    browser.post("/login", {"email": other["email"], "password": PASSWORD})
+    browser._token = None
+    response = browser.post(f"/facilitator/workshops/{workshop['code']}/{change}", {field: workshop["code"]})
+    assert response.status_code == 404
+    assert workshops.get(db, workshop["id"])["anonymous"] == 0
+    page = browser.get(f"/facilitator/workshops/{workshop['code']}/edit").get_data(as_text=True)
+    assert "data-care" not in page
+
+
+def test_the_forms_need_the_csrf_token(facilitator, workshop):
+    response = facilitator.post(f"/facilitator/workshops/{workshop['code']}/delete",
+                                {"delete_code": workshop["code"]}, csrf=False)
+    assert response.status_code == 400
