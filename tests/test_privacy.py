@@ -311,3 +311,110 @@ def test_the_forms_need_the_csrf_token(facilitator, workshop):
     response = facilitator.post(f"/facilitator/workshops/{workshop['code']}/delete",
                                 {"delete_code": workshop["code"]}, csrf=False)
     assert response.status_code == 400
+
+
+# The command line.
+
+@pytest.fixture
+def cli_db(tmp_path, monkeypatch):
+    """The CLI's database, migrated, with an old workshop and a fresh one of one facilitator."""
+    monkeypatch.setenv("TOOLKIT_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("TOOLKIT_DATABASE", str(tmp_path / "cli.db"))
+    monkeypatch.delenv("TOOLKIT_RETENTION_DAYS", raising=False)
+    from toolkit import catalogue
+    from toolkit.db import migrate
+    db = connect(tmp_path / "cli.db")
+    migrate(db)
+    catalogue.load(db)
+    account = make_facilitator(db)
+    db.old = aged(db, workshops.create(db, account["id"], {**WORKSHOP_FORM, "title": "Oud"}),
+                  NOW - datetime.timedelta(days=500))
+    db.fresh = workshops.create(db, account["id"], {**WORKSHOP_FORM, "title": "Nieuw"})
+    yield db
+    db.close()
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli.main, list(args), input=input, catch_exceptions=False)
+
+
+def codes(db):
+    return {row["code"] for row in db.query("SELECT code FROM workshops")}
+
+
+def test_purge_dry_run_lists_and_keeps(cli_db):
+    result = run("purge", "--days", "365", "--dry-run")
+    assert result.exit_code == 0
+    assert cli_db.old["code"] in result.output and "Oud" in result.output
+    assert "Nieuw" not in result.output and "Would remove 1 workshop" in result.output
+    assert codes(cli_db) == {cli_db.old["code"], cli_db.fresh["code"]}
+
+
+def test_purge_removes_by_the_setting(cli_db, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_RETENTION_DAYS", "365")
+    result = run("purge")
+    assert result.exit_code == 0 and "Removed 1 workshop" in result.output
+    assert codes(cli_db) == {cli_db.fresh["code"]}
+    assert "No workshop's last activity is more than 365 days ago." in run("purge").output
+
+
+def test_purge_needs_a_retention(cli_db, monkeypatch):
+    result = run("purge")
+    assert result.exit_code != 0 and "--days" in result.output
+    monkeypatch.setenv("TOOLKIT_RETENTION_DAYS", "soon")
+    result = run("purge")
+    assert result.exit_code != 0 and "TOOLKIT_RETENTION_DAYS" in result.output
+    assert len(codes(cli_db)) == 2
+
+
+def test_delete_workshop_command(cli_db):
+    code = cli_db.fresh["code"]
+    assert run("delete-workshop", code, input="n\n").exit_code != 0
+    assert code in codes(cli_db)
+    result = run("delete-workshop", code.lower(), "--yes")
+    assert result.exit_code == 0 and f"Workshop {code} deleted: Nieuw" in result.output
+    assert code not in codes(cli_db)
+    assert "No workshop with code" in run("delete-workshop", code, "--yes").output
+
+
+def test_serve_removes_expired_workshops_at_start_and_then_every_hour(cli_db, monkeypatch):
+    import waitress
+
+    class Server:
+        def run(self):
+            pass
+
+    monkeypatch.setenv("TOOLKIT_RETENTION_DAYS", "365")
+    monkeypatch.setattr(waitress, "create_server", lambda *args, **kwargs: Server())
+    started = {}
+
+    class Thread:
+        def __init__(self, target, args=(), daemon=None):
+            started[target] = (args, daemon)
+
+        def start(self):
+            pass
+
+    monkeypatch.setattr(cli.threading, "Thread", Thread)
+    result = run("serve")
+    assert result.exit_code == 0, result.output
+    assert "Workshops are deleted 365 days after their last activity; 1 removed now." in result.output
+    assert codes(cli_db) == {cli_db.fresh["code"]}
+    args, daemon = started[cli._keep_removing]
+    assert args[1:3] == (365, cli.PURGE_EVERY) and daemon
+
+
+def test_a_running_server_keeps_removing(cli_db):
+    rounds = []
+
+    class TwoRounds:
+        """A stop that lets one round run, then stops: no sleeping in a test."""
+
+        def wait(self, timeout):
+            rounds.append(timeout)
+            return len(rounds) > 1
+
+    path = cli_db.execute("PRAGMA database_list").fetchone()[2]
+    cli._keep_removing(path, 365, 0.01, TwoRounds())
+    assert rounds == [0.01, 0.01]
+    assert codes(cli_db) == {cli_db.fresh["code"]}
