@@ -418,3 +418,16 @@ def test_a_running_server_keeps_removing(cli_db):
     cli._keep_removing(path, 365, 0.01, TwoRounds())
     assert rounds == [0.01, 0.01]
     assert codes(cli_db) == {cli_db.fresh["code"]}
+
+
+def test_an_anonymised_workshop_exports_and_imports_without_names(db):
+    from toolkit import transfer
+
+    workshop = full_workshop(db)
+    privacy.anonymise(db, workshop)
+    workshop = workshops.get(db, workshop["id"])
+    agenda.export_draft(db, workshop)
+    body = transfer.dumps(db, workshop)
+    assert not any(name in body for name in NAMES)
+    copy = transfer.import_workshop(db, workshop["facilitator_id"], transfer.parse(body.encode("utf-8")))
+    assert [d["version"] for d in agenda.drafts(db, copy)] == [3]
