@@ -31,10 +31,10 @@ def _secure(db: Database) -> None:
 
 
 def _checkpoint(db: Database) -> None:
-    # Best effort: move the change into the database file and empty the write-ahead log,
-    # which holds older copies of the pages; a busy server finishes it at a later checkpoint.
+    # Best effort: move the overwritten pages into the database file now. PASSIVE never waits,
+    # so votes in a live room are not held up; SQLite's own checkpoints finish the rest.
     try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except Exception:  # noqa: BLE001 - a checkpoint that cannot run now is not an error
         pass
 
@@ -71,7 +71,7 @@ def _scrubber(names: dict[str, str]):
 
 
 def _scrub_json(text: str | None, scrub) -> str | None:
-    """Stored JSON with names replaced inside its strings (never in its structure)."""
+    """Stored JSON with names replaced inside its strings, and any field called name emptied."""
     if text is None:
         return None
 
