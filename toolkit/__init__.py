@@ -35,6 +35,8 @@ def create_app(test_config=None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         BABEL_DEFAULT_LOCALE="nl",
+        # Days after its last activity a workshop is removed; unset keeps workshops forever.
+        RETENTION_DAYS=os.environ.get("TOOLKIT_RETENTION_DAYS") or None,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

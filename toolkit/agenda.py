@@ -254,7 +254,8 @@ def changes(before: dict | None, after: dict) -> dict | None:
 def _previous_snapshot(db: Database, workshop: dict, version: int) -> tuple[int, dict] | None:
     row = db.execute(
         "SELECT version, snapshot FROM drafts WHERE workshop_id = ? AND version < ? "
-        "AND snapshot IS NOT NULL AND length(docx) > 0 ORDER BY version DESC LIMIT 1",
+        "AND snapshot IS NOT NULL AND (length(docx) > 0 OR withdrawn_at IS NOT NULL) "
+        "ORDER BY version DESC LIMIT 1",
         [workshop["id"], version],
     ).fetchone()
     return None if row is None else (row[0], json.loads(row[1]))
@@ -310,12 +311,16 @@ def export_draft(db: Database, workshop: dict) -> dict:
 
 
 def drafts(db: Database, workshop: dict) -> list[dict]:
-    """The workshop's drafts, newest first, with what changed in each but without their bytes."""
+    """The workshop's drafts, newest first, with what changed in each but without their bytes.
+
+    A draft withdrawn when its participants were anonymised is listed with withdrawn_at set.
+    """
     return [
         {**row, "changes": json.loads(row["changes"]) if row["changes"] else None}
         for row in db.query(
-            """SELECT id, version, language, created_at, length(docx) AS size, changes FROM drafts
-               WHERE workshop_id = ? AND length(docx) > 0 ORDER BY version DESC""",
+            """SELECT id, version, language, created_at, length(docx) AS size, changes, withdrawn_at
+               FROM drafts WHERE workshop_id = ? AND (length(docx) > 0 OR withdrawn_at IS NOT NULL)
+               ORDER BY version DESC""",
             [workshop["id"]],
         )
     ]

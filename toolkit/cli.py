@@ -121,6 +121,7 @@ def serve_command(host, port, threads, public_url):
             click.echo(f"No facilitator account yet. Create yours at {url}/setup/{token}")
     finally:
         db.close()
+    _start_retention(current_app.config)
     click.echo(f"Workshop toolkit running at {url}  (Ctrl+C stops it)")
     # Drawing the document's charts needs matplotlib, whose import takes most of a second:
     # pay it while the room joins, not at the facilitator's first export.
@@ -247,3 +248,108 @@ def demo_command(out, language):
     click.echo(f"Demo workshop {result['code']} created; its agenda (draft {result['version']}) is in {out}")
     click.echo(f"Run toolkit serve, then log in at http://localhost:5000/login as {result['email']} "
                f"with password {result['password']}")
+
+
+# How often a running server looks for workshops past the retention period.
+PURGE_EVERY = 3600
+
+
+def _retention(config, days=None) -> int | None:
+    """The days given, else the configured retention; a wrong setting stops the command."""
+    from toolkit import privacy
+
+    if days is not None:
+        return days
+    try:
+        return privacy.retention_days(config.get("RETENTION_DAYS"))
+    except ValueError:
+        raise click.ClickException(
+            f"TOOLKIT_RETENTION_DAYS must be a whole number of days, 1 or more, not {config.get('RETENTION_DAYS')!r}."
+        ) from None
+
+
+def _remove_expired(path, days) -> list[dict]:
+    """Delete the workshops past retention, on a connection of its own."""
+    from toolkit import privacy
+
+    db = connect(path)
+    try:
+        return privacy.remove_expired(db, days)
+    finally:
+        db.close()
+
+
+def _keep_removing(path, days, every, stop: threading.Event) -> None:
+    """Remove expired workshops every so often until stop is set; a failed round is told, not fatal."""
+    while not stop.wait(every):
+        try:
+            for workshop in _remove_expired(path, days):
+                click.echo(f"Removed workshop {workshop['code']} (last activity {workshop['last_activity'][:10]}).")
+        except Exception as error:  # noqa: BLE001 - the next round tries again
+            click.echo(f"Removing expired workshops failed: {error}", err=True)
+
+
+def _start_retention(config) -> threading.Event | None:
+    """With a retention set, remove expired workshops now and then hourly; returns the thread's stop."""
+    days = _retention(config)
+    if days is None:
+        return None
+    removed = _remove_expired(config["DATABASE"], days)
+    click.echo(f"Workshops are deleted {days} days after their last activity; {len(removed)} removed now.")
+    stop = threading.Event()
+    threading.Thread(target=_keep_removing, args=(config["DATABASE"], days, PURGE_EVERY, stop), daemon=True).start()
+    return stop
+
+
+@main.command("purge")
+@click.option("--days", type=click.IntRange(min=1),
+              help="Remove workshops whose last activity is more than this many days ago; "
+                   "by default TOOLKIT_RETENTION_DAYS.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@with_appcontext
+def purge_command(days, dry_run):
+    """Delete the workshops whose last activity (date, closing, log, edits, drafts) is too long ago.
+
+    Example: toolkit purge --days 365 --dry-run
+    """
+    from toolkit import privacy
+
+    days = _retention(current_app.config, days)
+    if days is None:
+        raise click.ClickException("No retention is set: give --days, or set TOOLKIT_RETENTION_DAYS.")
+    db = _open()
+    try:
+        found = privacy.expired(db, days) if dry_run else privacy.remove_expired(db, days)
+    finally:
+        db.close()
+    for workshop in found:
+        click.echo(f"{workshop['code']}  last activity {workshop['last_activity'][:10]}  {workshop['title']}")
+    if not found:
+        click.echo(f"No workshop's last activity is more than {days} days ago.")
+    else:
+        click.echo(f"{'Would remove' if dry_run else 'Removed'} {len(found)} workshop(s).")
+
+
+@main.command("delete-workshop")
+@click.argument("code")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def delete_workshop_command(code, yes):
+    """Delete a workshop and everything in it: participants, votes, actions, history, drafts, log.
+
+    Example: toolkit delete-workshop K7M2QX --yes
+    """
+    from toolkit import privacy
+
+    db = _open()
+    try:
+        try:
+            workshop = workshops.by_code(db, code)
+        except NotFound:
+            raise click.ClickException(f"No workshop with code {code}.") from None
+        if not yes:
+            click.confirm(f"Delete {workshop['code']} ({workshop['title']}) and everything in it?", abort=True)
+        privacy.delete_workshop(db, workshop)
+    finally:
+        db.close()
+    click.echo(f"Workshop {workshop['code']} deleted: {workshop['title']}")

@@ -351,3 +351,9 @@ def m005_trust(db: Database):
     # Joining closed or opened changes what the join page and the facilitator's page show.
     db.execute("CREATE TRIGGER workshops_joining_bumps AFTER UPDATE OF joining_closed ON workshops "
                "BEGIN UPDATE workshops SET revision = revision + 1 WHERE id = NEW.id; END")
+
+
+@migrations()
+def m006_data_care(db: Database):
+    """A draft's Word document withdrawn when its participants were anonymised: listed, not downloadable."""
+    db.execute("ALTER TABLE drafts ADD COLUMN withdrawn_at TEXT")

@@ -1,9 +1,9 @@
 """The facilitator's pages: workshops, steps, results, adoption, actions and drafts."""
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from toolkit import action as actions
-from toolkit import agenda, audit, cofacilitator, comment, merge, participant
+from toolkit import agenda, audit, cofacilitator, comment, merge, participant, privacy
 from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.validation import Invalid, NotFound
@@ -432,3 +432,51 @@ def audit_log(code):
 
 
 AUDIT_PAGE = 200
+
+
+def _owners_workshop(code) -> dict:
+    """The workshop, for its owner only: co-facilitators run it but never delete or anonymise it."""
+    workshop = _workshop(code)
+    if workshop["facilitator_id"] != g.facilitator["id"]:
+        raise NotFound(code)
+    return workshop
+
+
+def _code_typed(workshop, field) -> bool:
+    return workshops.normalise_code(request.form.get(field)) == workshop["code"]
+
+
+def _code_mistyped(workshop, field):
+    """The details page again, saying the code did not match and nothing was changed."""
+    message = gettext("That is not this workshop's join code (%(code)s). Nothing was changed.", code=workshop["code"])
+    return render("facilitator/workshop_form.html", status=422, form=workshop, editing=workshop,
+                  error=message, error_field=field)
+
+
+@bp.post("/workshops/<code>/anonymise")
+@login_required
+def anonymise(code):
+    """Remove the participants' names and personal codes, once the facilitator typed the join code."""
+    workshop = _owners_workshop(code)
+    if not _code_typed(workshop, "anonymise_code"):
+        return _code_mistyped(workshop, "anonymise_code")
+    done = privacy.anonymise(get_db(), workshop)
+    flash(gettext("The participants are anonymised: their names and personal codes are removed, and the "
+                  "workshop names organisations only."), "ok")
+    if done["drafts_withdrawn"]:
+        flash(ngettext("%(num)d earlier Word draft named people and can no longer be downloaded.",
+                       "%(num)d earlier Word drafts named people and can no longer be downloaded.",
+                       done["drafts_withdrawn"]), "ok")
+    return redirect(url_for(".edit_workshop", code=code) + "#data-care", 303)
+
+
+@bp.post("/workshops/<code>/delete")
+@login_required
+def delete_workshop(code):
+    """Delete the workshop and everything in it, once the facilitator typed the join code."""
+    workshop = _owners_workshop(code)
+    if not _code_typed(workshop, "delete_code"):
+        return _code_mistyped(workshop, "delete_code")
+    privacy.delete_workshop(get_db(), workshop)
+    flash(gettext("The workshop “%(title)s” and everything in it were deleted.", title=workshop["title"]), "ok")
+    return redirect(url_for(".dashboard"), 303)
