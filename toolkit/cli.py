@@ -353,3 +353,79 @@ def delete_workshop_command(code, yes):
     finally:
         db.close()
     click.echo(f"Workshop {workshop['code']} deleted: {workshop['title']}")
+
+
+def _cli_language() -> str:
+    """The language of the person at the terminal, from the usual locale variables (nl or en)."""
+    import os
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "nl" if value.lower().startswith("nl") else "en"
+    return "en"
+
+
+def _say(message: str, **params) -> str:
+    """message (a msgid with %(name)s params) in the terminal's language."""
+    from toolkit.i18n import gettext_for
+
+    translated = gettext_for(_cli_language())(message)
+    return translated % params if params else translated
+
+
+def _refused(error: Invalid) -> click.ClickException:
+    return click.ClickException(_say(error.message, **error.params))
+
+
+@main.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace DEST if it already exists.")
+@with_appcontext
+def backup_command(dest, force):
+    """Save a consistent copy of the database to DEST, also while the server runs.
+
+    Example: toolkit backup backups/toolkit-2026-12-01.db
+    """
+    from toolkit import backup
+    from toolkit.i18n import N_
+
+    try:
+        saved = backup.backup(current_app.config["DATABASE"], dest, force=force)
+    except Invalid as error:
+        raise _refused(error) from None
+    click.echo(_say(N_("Backup saved to %(path)s (%(kilobytes)d KB; workshops: %(workshops)d, "
+                       "participants: %(participants)d; integrity check ok)."),
+                    path=saved["path"], kilobytes=max(1, round(saved["size"] / 1024)),
+                    workshops=saved["workshops"], participants=saved["participants"]))
+
+
+@main.command("restore")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(src, yes):
+    """Replace the database with a backup, after checking it and saving the current one beside it.
+
+    Example: toolkit restore backups/toolkit-2026-12-01.db
+    """
+    from toolkit import backup
+    from toolkit.i18n import N_
+
+    database = current_app.config["DATABASE"]
+    try:
+        found = backup.check(src)
+    except Invalid as error:
+        raise _refused(error) from None
+    if not yes:
+        click.confirm(_say(N_("Replace the database %(path)s with %(source)s (workshops: %(workshops)d, "
+                              "participants: %(participants)d)?"),
+                           path=database, source=src, **found), abort=True)
+    try:
+        restored = backup.restore(database, src)
+    except Invalid as error:
+        raise _refused(error) from None
+    if restored["saved"]:
+        click.echo(_say(N_("The database as it was is saved at %(path)s."), path=restored["saved"]["path"]))
+    click.echo(_say(N_("Database %(path)s restored from %(source)s (workshops: %(workshops)d, "
+                       "participants: %(participants)d)."), **restored))

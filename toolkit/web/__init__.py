@@ -1,5 +1,6 @@
 """The web edge: request-scoped database, language, CSRF, htmx and error pages."""
 import secrets
+import sqlite3
 from datetime import datetime
 
 from flask import Flask, current_app, g, make_response, redirect, render_template, request, session, url_for
@@ -236,9 +237,39 @@ def init_web(app: Flask) -> None:
     def invalid_anywhere(error):
         return _error_page(gettext(error.message, **error.params), 422)
 
+    handle_storage_errors(app)
+
 
 def _error_page(message: str, status: int):
     if htmx:
         return error_fragment(message, status)
     return make_response(render_template("error.html", message=message, status=status), status)
 
+
+
+# The storage cannot take a write now (disk full, file read-only, I/O failure, locked too
+# long): SQLite rolled the transaction back, so the person only needs to try again later.
+STORAGE_ERRORS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_BUSY")
+RETRY_AFTER_SECONDS = 10
+
+
+def is_storage_error(error: BaseException) -> bool:
+    """Whether error says the database cannot be written now, rather than that the code is wrong."""
+    name = getattr(error, "sqlite_errorname", None) or ""
+    return isinstance(error, sqlite3.DatabaseError) and name.startswith(STORAGE_ERRORS)
+
+
+def handle_storage_errors(app: Flask) -> None:
+    """Answer a storage failure with 503 and a message saying nothing was saved; log it."""
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    def storage_failed(error):
+        if not is_storage_error(error):
+            raise error  # a bug stays a 500, handled as before
+        app.logger.error("Storage error on %s %s: %s (%s)", request.method, request.path,
+                         error, error.sqlite_errorname)
+        message = gettext("The server cannot save right now, so nothing you sent was saved. "
+                          "Please try again in a moment, or tell the facilitator.")
+        response = _error_page(message, 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
