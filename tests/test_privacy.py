@@ -36,13 +36,13 @@ def full_workshop(db) -> dict:
     first = action.get(db, workshop, first["id"])
     action.edit(db, workshop, first["id"], {**first, "first_step": "De school bellen",
                                             "version": first["version"]}, participant_id=people[1]["id"])
-    token = audit.act_as("participant", people[0]["id"], f"{NAMES[0]} ({people[0]['organisation']})")
+    audit.act_as("participant", people[0]["id"], f"{NAMES[0]} ({people[0]['organisation']})")
     try:
         with writing(db):
             audit.record(db, workshop["id"], "joined", f"participant:{people[0]['id']}", name=NAMES[0])
             audit.record(db, workshop["id"], "comment_added", f"{NAMES[1]} schreef iets")
     finally:
-        audit.stop_acting(token)
+        audit.stop_acting()
     other = make_facilitator(db, "co@example.org", "Co")
     with writing(db):
         db["workshop_facilitators"].insert({"workshop_id": workshop["id"], "facilitator_id": other["id"],
@@ -187,6 +187,8 @@ def aged(db, workshop, when: datetime.datetime) -> dict:
                    [(when - datetime.timedelta(days=2)).date().isoformat(), stamp, workshop["id"]])
         db.execute("UPDATE participants SET joined_at = ?, last_seen = NULL WHERE workshop_id = ?",
                    [stamp, workshop["id"]])
+        # Creating and joining were logged as they happened, now: they happened then too.
+        db.execute("UPDATE audit SET at = ? WHERE workshop_id = ?", [stamp, workshop["id"]])
     return workshops.get(db, workshop["id"])
 
 

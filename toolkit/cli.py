@@ -167,7 +167,7 @@ FORMATS = {".docx": "docx", ".md": "md", ".json": "json", ".csv": "actions-csv"}
 def export_command(code, out, kind):
     """Export the workshop's agenda as its next numbered draft (DOCX), or as Markdown, CSV or JSON.
 
-    Example: toolkit export K7M2QX --out agenda.docx
+    Example: toolkit export K7M2QXR8N --out agenda.docx
     """
     from toolkit import exports, transfer
 
@@ -207,7 +207,7 @@ def export_command(code, out, kind):
 def import_command(file, email, setup_only):
     """Import a workshop exported as JSON; it gets a new join code.
 
-    Example: toolkit import workshop-K7M2QX.json --email anna@example.org
+    Example: toolkit import workshop-K7M2QXR8N.json --email anna@example.org
     """
     from toolkit import transfer
     from toolkit.i18n import gettext_for
@@ -337,7 +337,7 @@ def purge_command(days, dry_run):
 def delete_workshop_command(code, yes):
     """Delete a workshop and everything in it: participants, votes, actions, history, drafts, log.
 
-    Example: toolkit delete-workshop K7M2QX --yes
+    Example: toolkit delete-workshop K7M2QXR8N --yes
     """
     from toolkit import privacy
 
