@@ -132,7 +132,7 @@ def test_a_forged_session_key_opens_nothing(app, db, workshop):
 def test_joins_are_in_the_audit_log(app, db, workshop):
     join(app, workshop, name="Ann")
     entry = audit.entries(db, workshop)[0]
-    assert entry["event"] == "joined" and entry["subject"] == "Ann (Acme)"
+    assert entry["event"] == "joined" and entry["subject"] == "Acme" and entry["detail"]["name"] == "Ann"
     assert entry["actor_kind"] == "system"
 
 
@@ -149,3 +149,17 @@ def test_a_flood_of_joins_from_one_client_is_throttled(app, db, workshop, monkey
                                                       "stakeholder_group": "other"})
     assert response.status_code == 429
     assert re.search(r"\d+", response.headers["Retry-After"])
+
+
+def test_a_removed_participants_name_goes_when_the_workshop_is_anonymised(app, db, facilitator, workshop):
+    from toolkit import privacy
+
+    join(app, workshop, name="Troll", organisation="Trollhuis")
+    troll = participant.in_room(db, workshop)[0]
+    participant.remove(db, workshop, troll["id"])
+    removed = audit.entries(db, workshop)[0]
+    assert removed["subject"] == "Trollhuis" and removed["detail"]["name"] == "Troll"
+    privacy.anonymise(db, workshops.get(db, workshop["id"]))
+    dump = "\n".join(str(row) for row in db.query("SELECT * FROM audit"))
+    assert "Troll" not in dump.replace("Trollhuis", "")
+    assert "Trollhuis" in dump  # the organisation stays, as it does in the results

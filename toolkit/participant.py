@@ -53,8 +53,9 @@ def join(db: Database, workshop: dict, form: dict, on_behalf=False) -> dict:
         db.execute("UPDATE participants SET rejoin_code = ? WHERE id = ? AND rejoin_code IS NULL",
                    [new_rejoin_code(), participant_id])
         if new:
-            audit.record(db, workshop["id"], "joined", label(workshop, {"name": name, "organisation": organisation}),
-                         participant=participant_id, group=group, on_behalf=bool(on_behalf))
+            # Names only ever in a field called name, which anonymising empties (see privacy).
+            audit.record(db, workshop["id"], "joined", organisation, participant=participant_id, name=name,
+                         group=group, on_behalf=bool(on_behalf))
     return get(db, workshop, participant_id)
 
 
@@ -84,7 +85,10 @@ def remove(db: Database, workshop: dict, participant_id) -> dict:
         found = get(db, workshop, participant_id)
         db.execute("DELETE FROM comments WHERE participant_id = ?", [found["id"]])
         db.execute("DELETE FROM participants WHERE id = ?", [found["id"]])
-        audit.record(db, workshop["id"], "participant_removed", label(workshop, found), participant=found["id"])
+        # The name goes in a field called name, which anonymising empties: once removed, the
+        # person's name is known nowhere else to scrub it by.
+        audit.record(db, workshop["id"], "participant_removed", found["organisation"], participant=found["id"],
+                     name=None if workshop["anonymous"] else found["name"])
     return found
 
 
