@@ -18,8 +18,10 @@ def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
     facilitator.fill("#f-sector", "Maakindustrie")
     facilitator.fill("#f-dots", "3")
     facilitator.click("main button.primary")
-    code = facilitator.locator(".code").inner_text().strip()
-    assert re.fullmatch(r"[A-Z2-9]{6}", code)
+    shown = facilitator.locator(".code").inner_text().strip()
+    # Nine characters without look-alikes, shown in groups of three to read out and type.
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{3} [A-HJ-NP-Z2-9]{3} [A-HJ-NP-Z2-9]{3}", shown)
+    code = shown.replace(" ", "")
     assert _axe_serious(facilitator) == []
 
     # Two participants join on phones: one with the code, one with the link.
@@ -27,7 +29,7 @@ def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
     for name, group in (("Anouk", "companies"), ("Daan", "education")):
         phone = chromium.new_context(locale="nl-NL", viewport={"width": 390, "height": 844}).new_page()
         phone.goto(server + "/")
-        phone.fill("#f-code", code.lower())
+        phone.fill("#f-code", shown.lower())  # typed as shown, spaces and all
         phone.click("main button.primary")
         phone.fill("#f-name", name)
         phone.fill("#f-organisation", f"{name} BV")
