@@ -107,7 +107,8 @@ def serve_command(host, port, threads, public_url):
     app = current_app._get_current_object()
     try:
         # Bind before anything else: a second serve on a busy port changes nothing.
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="toolkit")
+        # ident="": no Server header, so answers do not name the server software.
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="")
     except OSError as error:
         raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror}") from None
     url = (public_url or f"http://{_address_for_phones(host)}:{port}").rstrip("/")
