@@ -1,6 +1,7 @@
 """The web edge: request-scoped database, language, CSRF, htmx and error pages."""
 import secrets
 from datetime import datetime
+from io import BytesIO
 
 from flask import Flask, current_app, g, make_response, redirect, render_template, request, session, url_for
 from babel.dates import format_datetime
@@ -8,8 +9,10 @@ from flask_babel import Babel, Domain, get_locale, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import get_content_length
 
 from toolkit import db as database
+from toolkit import limits
 from toolkit.catalogue import KINDS
 from toolkit.consensus import VERDICTS
 from toolkit.step import METHODS
@@ -132,10 +135,29 @@ def _security_headers(response):
     return response
 
 
+def _measured(wsgi_app):
+    """wsgi_app, with a body sent without Content-Length (chunked) read and measured first."""
+
+    def measured(environ, start_response):
+        # Werkzeug cuts such a body off at the limit without a word, and the view would take the
+        # part it got as the whole form. Read up to the largest limit any page allows, and give
+        # the body its length: the usual check per page then refuses it with a 413.
+        if (environ.get("REQUEST_METHOD") in ("POST", "PUT", "PATCH")
+                and get_content_length(environ) is None and environ.get("wsgi.input_terminated")):
+            body = environ["wsgi.input"].read(limits.LARGEST_REQUEST_BYTES + 1)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ["wsgi.input"] = BytesIO(b"" if len(body) > limits.LARGEST_REQUEST_BYTES else body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return wsgi_app(environ, start_response)
+
+    return measured
+
+
 def init_web(app: Flask) -> None:
     """Wire the request-scoped pieces and the blueprints into app."""
     from toolkit.web import auth, exports, facilitator, participant, presenter
 
+    app.wsgi_app = _measured(app.wsgi_app)
     app.teardown_appcontext(_close_db)
     app.after_request(_security_headers)
     babel.init_app(app, locale_selector=language)
@@ -194,7 +216,8 @@ def init_web(app: Flask) -> None:
             403: gettext("You are not allowed to do this."),
             404: gettext("This page does not exist, or it is not yours to see."),
             405: gettext("This address does not accept that kind of request."),
-            413: gettext("What you sent is too large."),
+            413: gettext("What you sent is too large: a page takes at most %(size)d KB.",
+                         size=(request.max_content_length or limits.REQUEST_BYTES) // 1024),
         }
         message = messages.get(error.code, gettext("Something went wrong. Please try again."))
         return _error_page(message, error.code or 500)
