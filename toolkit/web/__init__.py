@@ -202,8 +202,10 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):
+        from toolkit.web.expired import expired
+
         message = gettext("This page has expired. Please reload it and try again; nothing you entered before was lost.")
-        return _error_page(message, 400)
+        return expired(message, 400)
 
     @app.errorhandler(NotFound)
     def not_found(_error):

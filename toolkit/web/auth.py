@@ -1,12 +1,13 @@
 """Facilitator sign-in: the first-run setup link, log in and log out."""
 import functools
 
-from flask import Blueprint, g, make_response, redirect, request, session, url_for
+from flask import Blueprint, g, redirect, request, session, url_for
 from flask_babel import gettext
 
 from toolkit import facilitator as facilitators
 from toolkit.validation import Invalid
 from toolkit.web import get_db, htmx, invalid, render
+from toolkit.web.expired import expired
 
 bp = Blueprint("auth", __name__)
 
@@ -18,11 +19,10 @@ def login_required(view):
     def wrapped(**kwargs):
         account = facilitators.get(get_db(), session.get("facilitator_id"))
         if account is None:
-            if htmx:
-                # A redirect would be followed and the login page swapped into a table row.
-                response = make_response("", 401)
-                response.headers["HX-Redirect"] = url_for("auth.login")
-                return response
+            if request.method == "POST" or htmx:
+                # Redirecting would throw away what was typed, and a poll would take the page away.
+                return expired(gettext("Your login has ended. Please log in again in another tab, "
+                                       "then send this again; what you typed is still here."), 401, log_in=True)
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         g.facilitator = account
         return view(**kwargs)

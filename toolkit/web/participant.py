@@ -10,7 +10,7 @@ from toolkit import vote
 from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import agenda_pages, become, get_db, htmx, invalid, render
+from toolkit.web import agenda_pages, become, error_fragment, get_db, htmx, invalid, render
 from toolkit.web.views import step_page
 
 bp = Blueprint("participant", __name__)
@@ -108,7 +108,11 @@ def set_dots(code, item_id):
 @bp.get("/w/<code>/live")
 def live(code):
     """What changed since the page's revision: nothing (204), or the page's changing parts."""
-    workshop, me = _joined(code, required=True)
+    workshop, me = _joined(code)
+    if me is None:
+        # This browser's session is gone: the page says so, and keeps whatever is typed in it.
+        return error_fragment(gettext("This page has expired. Please reload it and try again; "
+                                      "nothing you entered before was lost."), 401)
     db = get_db()
     steps.mark_seen(db, me)
     if request.args.get("rev") == str(workshop["revision"]):
