@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import make_response, render_template, request, url_for
 from flask_babel import gettext
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from toolkit.i18n import N_
 from toolkit.web import error_fragment, htmx
@@ -23,6 +24,10 @@ LABELS = {
 
 def typed() -> list[tuple[str, str]]:
     """What the person sent, as (label, text) pairs: every filled-in field but tokens and passwords."""
+    try:
+        request.form
+    except RequestEntityTooLarge:
+        return []  # a workshop file sent without a login: not read at all, nothing to give back
     return [(gettext(LABELS[name]) if name in LABELS else name, value)
             for name, value in request.form.items(multi=True)
             if name not in SKIPPED and "password" not in name.lower() and value.strip()]
