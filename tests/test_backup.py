@@ -10,7 +10,7 @@ from sqlite_utils.migrations import Migrations
 from toolkit import cli, participant, vote
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
-from toolkit.db import connect, migrate, writing
+from toolkit.db import connect, writing
 from toolkit.migrations import migrations
 
 FORM = {"title": "Back-up", "region": "Twente", "sector": "Maakindustrie", "date": "2026-12-01",

@@ -21,7 +21,6 @@ def test_a_workshop_from_preparation_to_draft(server, chromium, tmp_path):
     shown = facilitator.locator(".code").inner_text().strip()
     # Nine characters without look-alikes, shown in groups of three to read out and type.
     assert re.fullmatch(r"[A-HJ-NP-Z2-9]{3} [A-HJ-NP-Z2-9]{3} [A-HJ-NP-Z2-9]{3}", shown)
-    code = shown.replace(" ", "")
     assert _axe_serious(facilitator) == []
 
     # Two participants join on phones: one with the code, one with the link.

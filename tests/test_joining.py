@@ -3,7 +3,7 @@ import math
 import re
 
 from conftest import Visitor, at_step, join, person
-from toolkit import audit, participant, vote
+from toolkit import audit, participant
 from toolkit import workshop as workshops
 
 

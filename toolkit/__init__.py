@@ -5,6 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from toolkit import limits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,7 +31,7 @@ def create_app(test_config=None) -> Flask:
     instance = Path(app.instance_path)
     app.config.from_mapping(
         DATABASE=os.environ.get("TOOLKIT_DATABASE", str(instance / "toolkit.db")),
-        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_CONTENT_LENGTH=limits.REQUEST_BYTES,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,

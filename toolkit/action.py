@@ -5,7 +5,7 @@ import secrets
 
 from sqlite_utils import Database
 
-from toolkit import audit, editing
+from toolkit import audit, editing, limits
 from toolkit import workshop as workshops
 from toolkit.db import insert_once, writing
 from toolkit.i18n import N_
@@ -169,6 +169,7 @@ def propose(db: Database, workshop: dict, form: dict, participant_id=None, facil
     token = text(form.get("request_token"), "request_token", 64, required=False) or None
     with writing(db):
         _guard(db, workshop, by)
+        limits.room_for(db, "actions", "workshop_id = ?", [workshop["id"]], "what")
         values = check(db, workshop, form)
         at = workshops.now()
         action_id = insert_once(

@@ -6,7 +6,7 @@ from babel.dates import format_date
 from sqlite_utils import Database
 
 from toolkit import action as actions
-from toolkit import audit, catalogue, comment, participant, texts, vote
+from toolkit import audit, catalogue, comment, limits, participant, texts, vote
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import gettext_for
@@ -288,6 +288,7 @@ def export_draft(db: Database, workshop: dict) -> dict:
     from toolkit.agenda_docx import render
 
     with writing(db):
+        limits.room_for(db, "drafts", "workshop_id = ?", [workshop["id"]])
         # Reserve the number first, so two exports at once never share one.
         version = next_version(db, workshop)
         draft_id = db["drafts"].insert(

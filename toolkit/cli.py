@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from toolkit import agenda, audit, catalogue, demo
+from toolkit import agenda, audit, catalogue, demo, limits
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
@@ -107,8 +107,10 @@ def serve_command(host, port, threads, public_url):
     app = current_app._get_current_object()
     try:
         # Bind before anything else: a second serve on a busy port changes nothing.
-        # ident="": no Server header, so answers do not name the server software.
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="")
+        # ident="": no Server header, so answers do not name the server software. Bodies above
+        # the largest any page takes are refused by waitress before they are read.
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="",
+                                        max_request_body_size=limits.LARGEST_REQUEST_BYTES)
     except OSError as error:
         raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror}") from None
     url = (public_url or f"http://{_address_for_phones(host)}:{port}").rstrip("/")

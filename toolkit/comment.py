@@ -1,7 +1,7 @@
 """Comments: what the room says about an item, and the facilitator hiding what should not show."""
 from sqlite_utils import Database
 
-from toolkit import audit
+from toolkit import audit, limits
 from toolkit import workshop as workshops
 from toolkit.db import insert_new, writing
 from toolkit.i18n import N_
@@ -39,6 +39,9 @@ def add(db: Database, workshop: dict, item_id, form: dict, participant_id=None) 
                 raise Invalid(N_("Commenting on this item is not open now."), "body")
             if workshops.is_locked(db, workshop, step):
                 raise Invalid(N_("The facilitator has locked this step."), "body")
+            limits.room_for(db, "comments_per_item", "item_id = ? AND participant_id = ?",
+                            [target["id"], participant_id], "body")
+        limits.room_for(db, "comments", "workshop_id = ?", [workshop["id"]], "body")
         comment_id, new = insert_new(
             db, "comments",
             {"workshop_id": workshop["id"], "item_id": target["id"], "participant_id": participant_id,

@@ -3,7 +3,7 @@ import secrets
 
 from sqlite_utils import Database
 
-from toolkit import audit
+from toolkit import audit, limits
 from toolkit.db import insert_new, writing
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound, choice, row_id, text
@@ -43,6 +43,7 @@ def join(db: Database, workshop: dict, form: dict, on_behalf=False) -> dict:
             raise Invalid(N_("This workshop has closed and takes no new participants."))
         if not on_behalf and get_workshop(db, workshop["id"])["joining_closed"]:
             raise Invalid(N_("The facilitator has closed joining for this workshop."))
+        limits.participants(db, workshop)
         participant_id, new = insert_new(
             db, "participants",
             {"workshop_id": workshop["id"], "name": name, "organisation": organisation,

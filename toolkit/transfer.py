@@ -22,7 +22,7 @@ import sqlite3
 from sqlite_utils import Database
 
 from toolkit import action as actions
-from toolkit import audit, catalogue, comment, participant, step, texts
+from toolkit import audit, catalogue, comment, limits, participant, step, texts
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import LANGUAGES, N_
@@ -32,7 +32,7 @@ FORMAT = "toolkit-workshop"
 FORMAT_VERSION = 1
 # Drafts travel inside the file, so it outgrows the app's 64 KB form limit; the import route
 # allows this much. A workshop with twenty drafts of 60 KB is about 2 MB.
-MAX_FILE = 16 * 1024 * 1024
+MAX_FILE = limits.IMPORT_FILE_BYTES
 MAX_ID = 10**9
 MAX_VERSION = 2**62
 MAX_HISTORY_TEXT = max(actions.MAX_FIELD, actions.MAX_PROGRESS, texts.MAX_TEXT, workshops.MAX_TITLE)
@@ -289,6 +289,7 @@ def import_workshop(db: Database, facilitator_id: int, data: dict, structure_onl
     checked = _Checker(db).check(data)
     try:
         with writing(db):
+            limits.room_for(db, "workshops", "facilitator_id = ?", [facilitator_id], "file")
             return _write(db, facilitator_id, checked, structure_only)
     except sqlite3.IntegrityError:
         # Every rule the schema holds is checked above; this is the net under that.

@@ -4,7 +4,7 @@ import secrets
 
 from sqlite_utils import Database
 
-from toolkit import audit, catalogue
+from toolkit import audit, catalogue, limits
 from toolkit.db import insert_new, writing
 from toolkit.i18n import LANGUAGES, N_
 from toolkit.validation import Invalid, NotFound, choice, integer, row_id, text
@@ -82,6 +82,7 @@ def create(db: Database, facilitator_id: int, form: dict) -> dict:
     """Create a workshop with the study's votable items in it; returns the workshop."""
     details = check_details(form)
     with writing(db):
+        limits.room_for(db, "workshops", "facilitator_id = ?", [facilitator_id], "title")
         while True:
             code = new_code()
             if not db.execute("SELECT 1 FROM workshops WHERE code = ?", [code]).fetchone():
@@ -264,6 +265,7 @@ def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=Non
     on_behalf = participant_id is not None and bool(db.execute(
         "SELECT on_behalf FROM participants WHERE id = ?", [participant_id]).fetchone()[0])
     with writing(db):
+        limits.room_for(db, "room_items", "workshop_id = ? AND catalogue_id IS NULL", [workshop["id"]], "title")
         item_id, new = insert_new(
             db, "items",
             {"workshop_id": workshop["id"], "kind": kind, "title": title, "explanation": explanation,

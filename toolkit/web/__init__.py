@@ -2,6 +2,7 @@
 import secrets
 import sqlite3
 from datetime import datetime
+from io import BytesIO
 
 from flask import Flask, current_app, g, make_response, redirect, render_template, request, session, url_for
 from babel.dates import format_datetime
@@ -9,8 +10,9 @@ from flask_babel import Babel, Domain, get_locale, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import get_content_length
 
-from toolkit import audit, throttle
+from toolkit import audit, limits, throttle
 from toolkit import db as database
 from toolkit import participant as participants
 from toolkit.catalogue import KINDS
@@ -154,10 +156,29 @@ def _security_headers(response):
     return response
 
 
+def _measured(wsgi_app):
+    """wsgi_app, with a body sent without Content-Length (chunked) read and measured first."""
+
+    def measured(environ, start_response):
+        # Werkzeug cuts such a body off at the limit without a word, and the view would take the
+        # part it got as the whole form. Read up to the largest limit any page allows, and give
+        # the body its length: the usual check per page then refuses it with a 413.
+        if (environ.get("REQUEST_METHOD") in ("POST", "PUT", "PATCH")
+                and get_content_length(environ) is None and environ.get("wsgi.input_terminated")):
+            body = environ["wsgi.input"].read(limits.LARGEST_REQUEST_BYTES + 1)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ["wsgi.input"] = BytesIO(b"" if len(body) > limits.LARGEST_REQUEST_BYTES else body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return wsgi_app(environ, start_response)
+
+    return measured
+
+
 def init_web(app: Flask) -> None:
     """Wire the request-scoped pieces and the blueprints into app."""
     from toolkit.web import auth, exports, facilitator, participant, presenter
 
+    app.wsgi_app = _measured(app.wsgi_app)
     app.teardown_appcontext(_close_db)
     # Waitress reuses threads: nobody may act under the previous request's name.
     app.before_request(audit.stop_acting)
@@ -206,8 +227,10 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):
+        from toolkit.web.expired import expired
+
         message = gettext("This page has expired. Please reload it and try again; nothing you entered before was lost.")
-        return _error_page(message, 400)
+        return expired(message, 400)
 
     @app.errorhandler(NotFound)
     def not_found(_error):
@@ -220,7 +243,8 @@ def init_web(app: Flask) -> None:
             403: gettext("You are not allowed to do this."),
             404: gettext("This page does not exist, or it is not yours to see."),
             405: gettext("This address does not accept that kind of request."),
-            413: gettext("What you sent is too large."),
+            413: gettext("What you sent is too large: a page takes at most %(size)d KB.",
+                         size=(request.max_content_length or limits.REQUEST_BYTES) // 1024),
         }
         message = messages.get(error.code, gettext("Something went wrong. Please try again."))
         return _error_page(message, error.code or 500)

@@ -1,13 +1,14 @@
 """Facilitator sign-in: the first-run setup link, log in and log out."""
 import functools
 
-from flask import Blueprint, current_app, flash, g, make_response, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
 
 from toolkit import audit, cofacilitator
 from toolkit import facilitator as facilitators
 from toolkit.validation import Invalid, NotFound
 from toolkit.web import get_db, htmx, invalid, render
+from toolkit.web.expired import expired
 
 bp = Blueprint("auth", __name__)
 
@@ -19,11 +20,10 @@ def login_required(view):
     def wrapped(**kwargs):
         account = facilitators.logged_in(get_db(), session.get("login"))
         if account is None:
-            if htmx:
-                # A redirect would be followed and the login page swapped into a table row.
-                response = make_response("", 401)
-                response.headers["HX-Redirect"] = url_for("auth.login")
-                return response
+            if request.method == "POST" or htmx:
+                # Redirecting would throw away what was typed, and a poll would take the page away.
+                return expired(gettext("Your login has ended. Please log in again in another tab, "
+                                       "then send this again; what you typed is still here."), 401, log_in=True)
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         g.facilitator = account
         audit.act_as("facilitator", account["id"], account["name"])

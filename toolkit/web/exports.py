@@ -4,7 +4,7 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from toolkit import agenda, audit, exports, transfer
+from toolkit import agenda, audit, exports, limits, transfer
 from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid
@@ -78,11 +78,11 @@ def import_page():
     """Import a workshop from a JSON file, whole or only its setup; it gets a new join code."""
     if request.method == "GET":
         return _page(form={})
-    # The app caps every request at 64 KB, which suits forms; a workshop file with its drafts
-    # is larger. Flask lets one request raise its own cap, if nothing has read the body yet:
-    # so this view is exempt from the app-wide CSRF check (which reads the form first) and
-    # runs that check itself right after.
-    request.max_content_length = transfer.MAX_FILE + 64 * 1024
+    # The app caps every request at limits.REQUEST_BYTES, which suits forms; a workshop file
+    # with its drafts is larger. Flask lets one request raise its own cap, if nothing has read
+    # the body yet: so this view is exempt from the app-wide CSRF check (which reads the form
+    # first) and runs that check itself right after.
+    request.max_content_length = transfer.MAX_FILE + limits.IMPORT_FORM_BYTES
     try:
         csrf.protect()
         upload = request.files.get("file")

@@ -312,7 +312,10 @@ def delete_action(code, action_id):
 def export(code):
     """Write the agenda as the next numbered draft and download it."""
     workshop = _workshop(code)
-    draft = agenda.export_draft(get_db(), workshop)
+    try:
+        draft = agenda.export_draft(get_db(), workshop)
+    except Invalid as error:
+        return step_page(get_db(), workshop, "review", facilitating=True, error=error)
     # Back to the review page, which now offers the new draft: a second click never
     # makes another draft under the old number.
     flash(gettext("Draft %(version)d is ready to download.", version=draft["version"]), "ok")

@@ -13,7 +13,7 @@ from toolkit import vote
 from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import agenda_pages, become, get_db, htmx, invalid, render, too_many
+from toolkit.web import agenda_pages, become, error_fragment, get_db, htmx, invalid, render, too_many
 from toolkit.web.views import step_page
 
 bp = Blueprint("participant", __name__)
@@ -145,10 +145,14 @@ def live(code):
     """What changed since the page's revision: nothing (204), or the page's changing parts."""
     workshop, me = _joined(code)
     if me is None:
-        # Removed by the facilitator (or the session was lost): the page goes to the join page.
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url_for(".join", code=workshop["code"])
-        return response
+        if _identity(workshop) is not None:
+            # This browser was someone here who was removed: the page goes to the join page.
+            response = make_response("", 200)
+            response.headers["HX-Redirect"] = url_for(".join", code=workshop["code"])
+            return response
+        # This browser's session is gone: the page says so, and keeps whatever is typed in it.
+        return error_fragment(gettext("This page has expired. Please reload it and try again; "
+                                      "nothing you entered before was lost."), 401)
     db = get_db()
     steps.mark_seen(db, me)
     if request.args.get("rev") == str(workshop["revision"]):
