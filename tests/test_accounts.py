@@ -1,5 +1,6 @@
 """Facilitator accounts: password hashing, throttled logins, server-side sessions and cookies."""
 import re
+from urllib.parse import urlencode
 import subprocess
 import sys
 
@@ -178,3 +179,22 @@ def test_behind_a_proxy_throttling_counts_the_real_client(tmp_path, monkeypatch)
     assert _login(visitor, "x@example.org", "wrong password", headers=dict(guesser)).status_code == 429
     assert _login(Visitor(proxied.test_client()), "x@example.org", "wrong password",
                   headers=dict(bystander)).status_code == 401
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\t/evil.example", "/\n/evil.example", "/\\evil.example",
+                                    "https://evil.example", "/\\\\evil.example", " /evil", "javascript:alert(1)"])
+def test_login_and_language_never_send_anyone_to_another_site(app, db, target):
+    account = make_facilitator(db)
+    visitor = Visitor(app.test_client())
+    response = visitor.post("/login?" + urlencode({"next": target}), {"email": account["email"], "password": PASSWORD})
+    assert response.status_code == 303 and response.headers["Location"] == "/facilitator/"
+    visitor._token = None  # the login's fresh session has a fresh CSRF token
+    response = visitor.post("/language", {"lang": "en", "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_login_returns_to_the_page_asked_for(app, db):
+    account = make_facilitator(db)
+    response = Visitor(app.test_client()).post("/login?next=/facilitator/workshops/new",
+                                               {"email": account["email"], "password": PASSWORD})
+    assert response.headers["Location"] == "/facilitator/workshops/new"

@@ -2,7 +2,7 @@
 import json
 
 from conftest import at_step, join
-from toolkit import audit, transfer
+from toolkit import audit, participant, transfer
 from toolkit import workshop as workshops
 
 
@@ -94,3 +94,64 @@ def test_the_log_is_in_the_json_export_with_file_ids(app, db, facilitator, works
     # The download does not hold its own export: that is logged after the file is made.
     assert downloaded["audit"] == data["audit"]
     assert _events(db, workshop)[-1] == "exported"
+
+
+def test_every_kind_of_deed_the_issue_names_is_logged(app, db, facilitator, workshop):
+    """Edits, adoption, hiding, ratings, offers, closing, team changes and Word drafts, each with its event."""
+    from conftest import make_facilitator, person
+    from toolkit import action, agenda, cofacilitator, comment, merge, texts
+
+    recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
+    workshops.set_adopted(db, workshop, recommendation["id"], True)
+    workshops.set_adopted(db, workshop, recommendation["id"], False)
+    workshops.set_adopted(db, workshop, recommendation["id"], True)
+    workshop = at_step(db, workshop, "drivers")
+    anna = person(db, workshop, "companies", "Anna", "Norma")
+    own = workshops.add_item(db, workshop, {"title": "Own"}, ("driver",), participant_id=anna["id"])
+    merge.edit(db, workshop, own["id"], {"title": "Own, reworded"})
+    workshops.set_hidden(db, workshop, own["id"], True)
+    workshops.set_hidden(db, workshop, own["id"], False)
+    said = comment.add(db, workshop, own["id"], {"body": "Yes"}, participant_id=anna["id"])
+    comment.set_hidden(db, workshop, said["id"], True)
+    workshop = at_step(db, workshop, "actions")
+    made = action.propose(db, workshop, {"recommendation_id": recommendation["id"], "what": "Leerrecht",
+                                         "lead": "FNV"}, participant_id=anna["id"])
+    action.edit(db, workshop, made["id"], {**made, "recommendation_id": recommendation["id"], "lead": "Norma",
+                                           "version": made["version"]}, participant_id=anna["id"])
+    action.volunteer(db, workshop, made["id"], anna["id"], "lead")
+    action.rate(db, workshop, made["id"], anna["id"], {"impact": "4", "effort": "2"})
+    texts.save(db, workshop, "vision", {"body": "Samen", "version": "0"}, participant_id=anna["id"])
+    agenda.export_draft(db, workshop)
+    action.remove(db, workshop, made["id"], facilitator_id=facilitator.account["id"])
+    colleague = make_facilitator(db, "co@example.org", "Co")
+    cofacilitator.invite(db, workshop, colleague["email"], facilitator.account)
+    cofacilitator.remove(db, workshop, colleague["id"])
+    workshops.set_closed(db, workshop, True)
+    workshops.set_closed(db, workshop, False)
+    events = _events(db, workshop)
+    for expected in ("item_adopted", "item_dropped", "item_edited", "item_hidden", "item_shown", "comment_hidden",
+                     "action_proposed", "action_edited", "action_volunteered", "action_rated", "text_edited",
+                     "exported", "action_removed", "cofacilitator_added", "cofacilitator_removed",
+                     "workshop_closed", "workshop_reopened"):
+        assert expected in events, expected
+    edited = [e for e in audit.entries(db, workshop) if e["event"] == "action_edited"][0]
+    assert edited["subject"] == "Leerrecht" and edited["detail"]["fields"] == ["lead"]
+    draft = [e for e in audit.entries(db, workshop) if e["event"] == "exported"][0]
+    assert draft["detail"] == {"format": "docx", "version": 1}
+
+
+def test_continuing_on_another_device_is_logged(app, db, workshop):
+    browser = join(app, workshop, name="Pat")
+    me = participant.get(db, workshop, browser.participant_id)
+    from conftest import Visitor
+
+    assert Visitor(app.test_client()).get(f"/r/{workshop['code']}/{me['rejoin_code']}").status_code == 303
+    other = Visitor(app.test_client())
+    assert other.post(f"/j/{workshop['code']}/rejoin", {"rejoin_code": me["rejoin_code"]}).status_code == 303
+    assert _events(db, workshop).count("rejoined") == 2
+
+
+def test_a_page_number_too_large_for_sqlite_is_the_first_page(facilitator, workshop):
+    for before in ("9223372036854775808", "-1", "0", "x"):
+        response = facilitator.get(f"/facilitator/workshops/{workshop['code']}/audit?before={before}")
+        assert response.status_code == 200

@@ -1,9 +1,11 @@
 """Several facilitators: each sees only their own workshops; the owner invites co-facilitators."""
 import re
 
+import pytest
 from conftest import PASSWORD, WORKSHOP_FORM, Visitor, make_facilitator
-from toolkit import audit, cofacilitator
+from toolkit import audit, cofacilitator, participant
 from toolkit import workshop as workshops
+from toolkit.validation import NotFound
 
 
 def _logged_in(app, account):
@@ -102,3 +104,60 @@ def test_inviting_twice_or_a_bad_address_says_why(app, db, facilitator, workshop
         response = facilitator.post(f"/facilitator/workshops/{workshop['code']}/team", {"email": email})
         assert response.status_code == 422
         assert 'class="message error"' in response.get_data(as_text=True)
+
+
+def test_an_invitation_is_only_for_its_address(app, db, facilitator, workshop):
+    token = cofacilitator.invite(db, workshop, "meant@example.org", facilitator.account)
+    stranger = _logged_in(app, make_facilitator(db, "stranger@example.org", "Stranger"))
+    page = stranger.get(f"/invite/{token}").get_data(as_text=True)
+    assert "meant@example.org" in page and "Accept the invitation" not in page
+    assert stranger.post(f"/invite/{token}").status_code == 403
+    assert stranger.get(f"/facilitator/workshops/{workshop['code']}").status_code == 404
+    assert len(cofacilitator.team(db, workshop)) == 1
+
+
+def test_accepting_a_second_invitation_adds_and_logs_once(app, db, facilitator, workshop):
+    first, second = (cofacilitator.invite(db, workshop, "twice@example.org", facilitator.account) for _ in range(2))
+    account = make_facilitator(db, "twice@example.org", "Twice")
+    cofacilitator.accept(db, first, account)
+    cofacilitator.accept(db, second, account)
+    with pytest.raises(NotFound):
+        cofacilitator.accept(db, second, account)  # each link works once
+    assert len(cofacilitator.team(db, workshop)) == 2
+    assert [e["event"] for e in audit.entries(db, workshop)].count("cofacilitator_added") == 1
+
+
+def _offline_person_acted_for_by(app, db, browser, workshop):
+    browser.post(f"/facilitator/workshops/{workshop['code']}/participants",
+                 {"name": "Offline", "organisation": "Org", "stakeholder_group": "other", "request_token": "o1"})
+    offline = [p for p in participant.in_room(db, workshop) if p["on_behalf"]][0]
+    assert browser.post(f"/facilitator/workshops/{workshop['code']}/participants/{offline['id']}/act").status_code == 303
+    return offline
+
+
+def test_a_removed_co_facilitator_no_longer_acts_for_people_without_a_device(app, db, facilitator, workshop):
+    workshops.set_step(db, workshop["id"], "drivers")
+    colleague = make_facilitator(db, "colleague@example.org", "Colleague")
+    cofacilitator.invite(db, workshop, colleague["email"], facilitator.account)
+    browser = _logged_in(app, colleague)
+    _offline_person_acted_for_by(app, db, browser, workshop)
+    item = workshops.items(db, workshop, ("driver",))[0]
+    vote_url = f"/w/{workshop['code']}/items/{item['id']}/dots"
+    assert browser.post(vote_url, {"dots": "1"}).status_code == 303
+    entry = audit.entries(db, workshop)[0]
+    # The log names the facilitator who voted for the person, not the person alone.
+    assert entry["actor_kind"] == "facilitator" and entry["actor"].startswith("Colleague")
+    cofacilitator.remove(db, workshop, colleague["id"])
+    assert browser.post(vote_url, {"dots": "2"}).status_code == 404
+    assert browser.post(f"/w/{workshop['code']}/items", {"title": "Stray", "request_token": "s"}).status_code == 404
+    assert db.execute("SELECT dots FROM votes").fetchall() == [(1,)]
+
+
+def test_logging_out_ends_acting_for_people_without_a_device(app, db, facilitator, workshop):
+    workshops.set_step(db, workshop["id"], "drivers")
+    _offline_person_acted_for_by(app, db, facilitator, workshop)
+    item = workshops.items(db, workshop, ("driver",))[0]
+    facilitator.post("/logout")
+    facilitator._token = None
+    assert facilitator.post(f"/w/{workshop['code']}/items/{item['id']}/dots", {"dots": "1"}).status_code == 404
+    assert db.execute("SELECT count(*) FROM votes").fetchone()[0] == 0

@@ -78,7 +78,7 @@ def test_passwords_are_never_shown_again(app, facilitator):
 def test_an_ended_login_keeps_what_the_facilitator_typed(facilitator, db, workshop):
     english(facilitator)
     with facilitator.client.session_transaction() as session:
-        del session["facilitator_id"]
+        del session["login"]
     before = db["workshops"].count
     response = facilitator.post("/facilitator/workshops/new", {**WORKSHOP_FORM, "title": "Plan for Zeeland"},
                                 headers={"Referer": "http://localhost/facilitator/workshops/new"})
@@ -94,7 +94,7 @@ def test_an_ended_login_keeps_what_the_facilitator_typed(facilitator, db, worksh
 def test_an_ended_login_tells_htmx_and_polls_to_log_in_elsewhere(facilitator, workshop):
     english(facilitator)
     with facilitator.client.session_transaction() as session:
-        del session["facilitator_id"]
+        del session["login"]
     for response in (facilitator.client.get(f"/facilitator/workshops/{workshop['code']}/live?rev=0",
                                             headers={"HX-Request": "true"}),
                      facilitator.post(f"/facilitator/workshops/{workshop['code']}/actions", {"what": "x"}, htmx=True)):
@@ -105,7 +105,7 @@ def test_an_ended_login_tells_htmx_and_polls_to_log_in_elsewhere(facilitator, wo
 
 def test_an_ended_login_still_sends_a_plain_page_visit_to_log_in(facilitator, workshop):
     with facilitator.client.session_transaction() as session:
-        del session["facilitator_id"]
+        del session["login"]
     response = facilitator.get(f"/facilitator/workshops/{workshop['code']}")
     assert response.status_code == 302 and "/login" in response.location
 

@@ -146,7 +146,7 @@ SAFE_USES = {
     ("templates/presenter/_present.html", "qr|safe"): 2,
     ("templates/presenter/_present.html", "result.svg|safe"): 1,
     ("templates/presenter/_present.html", "matrix|safe"): 1,
-    ("templates/facilitator/workshop.html", "|format(workshop.code)|safe"): 1,
+    ("templates/facilitator/workshop.html", "|format(workshop.code|spaced_code)|safe"): 1,
     ("templates/facilitator/workshop.html", "|format(link|e, link|e)|safe"): 1,
 }
 

@@ -2,6 +2,7 @@
 import math
 import re
 
+import pytest
 from conftest import Visitor, at_step, join, person
 from toolkit import audit, participant
 from toolkit import workshop as workshops
@@ -163,3 +164,56 @@ def test_a_removed_participants_name_goes_when_the_workshop_is_anonymised(app, d
     dump = "\n".join(str(row) for row in db.query("SELECT * FROM audit"))
     assert "Troll" not in dump.replace("Trollhuis", "")
     assert "Trollhuis" in dump  # the organisation stays, as it does in the results
+
+
+def test_wrong_codes_are_counted_across_server_processes(app, workshop):
+    """Two apps on one database stand for two workers: failures at either count for both."""
+    from toolkit import create_app
+
+    other = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE": app.config["DATABASE"]})
+    for number in range(participant.JOIN_FAILURES_PER_CLIENT):
+        worker = app if number % 2 else other
+        assert Visitor(worker.test_client()).get(f"/j/WRONG{number:04d}").status_code == 404
+    assert Visitor(other.test_client()).get(f"/j/{workshop['code']}").status_code == 429
+    assert Visitor(app.test_client()).get(f"/j/{workshop['code']}").status_code == 429
+
+
+def _room_rows(db) -> dict:
+    """Everything the room can write, table by table."""
+    return {table: sorted(map(repr, db.query(f"SELECT * FROM {table}"))) for table in (
+        "votes", "items", "comments", "actions", "action_volunteers", "action_ratings", "agenda_texts",
+        "step_done", "edits")}
+
+
+@pytest.mark.parametrize("step", ["drivers", "actions"])
+def test_a_closed_workshop_takes_no_write_from_the_room_through_any_route(app, db, facilitator, workshop, step):
+    from toolkit import action
+
+    recommendation = workshops.items(db, workshop, kinds=("recommendation",))[0]
+    workshops.set_adopted(db, workshop, recommendation["id"], True)
+    at_step(db, workshop, "actions")
+    anna = join(app, workshop, name="Anna")
+    made = action.propose(db, workshop, {"recommendation_id": recommendation["id"], "what": "Leerrecht",
+                                         "lead": "FNV"}, participant_id=anna.participant_id)
+    at_step(db, workshop, step)
+    item = workshops.items(db, workshop, ("driver",))[0]
+    workshops.set_closed(db, workshop, True)
+    before = _room_rows(db)
+    code = workshop["code"]
+    for url, form in [
+        (f"/w/{code}/items/{item['id']}/dots", {"dots": "1"}),
+        (f"/w/{code}/items", {"title": "Late", "request_token": "late"}),
+        (f"/w/{code}/items/{item['id']}/comments", {"body": "Late", "request_token": "late-c"}),
+        (f"/w/{code}/done", {"done": "1"}),
+        (f"/w/{code}/actions", {"recommendation_id": recommendation["id"], "what": "Late", "lead": "X",
+                                "request_token": "late-a"}),
+        (f"/w/{code}/actions/{made['id']}/edit", {"what": "Changed", "lead": "FNV", "version": "1",
+                                                  "recommendation_id": recommendation["id"]}),
+        (f"/w/{code}/actions/{made['id']}/volunteer", {"role": "lead"}),
+        (f"/w/{code}/actions/{made['id']}/rating", {"impact": "3", "effort": "3"}),
+        (f"/w/{code}/texts/vision", {"body": "Late", "version": "0"}),
+    ]:
+        for htmx in (False, True):
+            response = anna.post(url, form, htmx=htmx)
+            assert 400 <= response.status_code < 500 or response.status_code == 303, url
+    assert _room_rows(db) == before

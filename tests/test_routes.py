@@ -1,6 +1,6 @@
 """Every route, found in the app's URL map: another workshop's ids answer exactly like missing ones."""
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from conftest import PASSWORD, WORKSHOP_FORM, Visitor, join, make_facilitator
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from test_transfer import rich_workshop
 
 from toolkit import action as actions
-from toolkit import agenda, catalogue, comment, create_app, participant
+from toolkit import agenda, catalogue, cofacilitator, comment, create_app, participant
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
 
@@ -58,6 +58,7 @@ def world_values(db, workshop) -> dict:
         "step": "drivers",
         "key": "vision",
         "token": "no-such-setup-link",
+        "facilitator_id": cofacilitator.team(db, workshop)[-1]["id"],
     }
 
 
@@ -65,7 +66,7 @@ def world_values(db, workshop) -> dict:
 MISSING = {"code": [MISSING_CODE], "item_id": list(MISSING_IDS), "comment_id": list(MISSING_IDS),
            "participant_id": list(MISSING_IDS), "action_id": list(MISSING_IDS), "version": list(MISSING_IDS),
            "rejoin": ["ZZZZ1000"], "flag": ["nope"], "step": ["nope"], "key": ["nope"],
-           "token": ["no-such-setup-link"]}
+           "token": ["no-such-setup-link"], "facilitator_id": list(MISSING_IDS)}
 # Ids a form may carry in its body, as a merge or an action names items.
 BODY_IDS = ("source_id", "target_id", "recommendation_id", "answers_item_id", "item_id")
 # A form that would do something on most routes, were the ids in it accepted.
@@ -115,6 +116,9 @@ def world(app, db):
     agenda.export_draft(db, a)
     agenda.export_draft(db, b)
     agenda.export_draft(db, b)  # B has a draft number A has not
+    # Each has a co-facilitator of its own, so the team's routes have real ids to try.
+    cofacilitator.invite(db, a, make_facilitator(db, "coa@example.org", "Co A")["email"], fa)
+    cofacilitator.invite(db, b, make_facilitator(db, "cob@example.org", "Co B")["email"], fb)
     facilitator = Visitor(app.test_client())
     assert facilitator.post("/login", {"email": "a@example.org", "password": PASSWORD}).status_code == 303
     facilitator._token = None
@@ -268,6 +272,9 @@ def sendable(value: str) -> str:
     return value.encode("utf-8", "replace").decode("utf-8")
 
 
+QUERY = ("before", "step", "rev", "next", "lang")
+
+
 def visible_message(response) -> bool:
     """Whether a refusal says something to the person: the error page, the form's message, or htmx's login."""
     body = response.get_data(as_text=True)
@@ -291,8 +298,12 @@ def test_generated_addresses_and_forms_never_fail_and_refusals_say_why(app, db, 
                                  name)
     body = data.draw(st.dictionaries(st.sampled_from(FIELDS), anything.map(sendable), max_size=8), "body")
     method = data.draw(st.sampled_from(METHODS), "method")
+    # The query strings pages use (paging, steps, revisions, where to go next), with any value.
+    query = data.draw(st.dictionaries(st.sampled_from(QUERY), anything.map(sendable)
+                                      | st.integers(-2**70, 2**70).map(str), max_size=3), "query")
+    address = url(rule, values) + ("?" + urlencode(query) if query else "")
     before = workshop_tables(db, world["b"]["id"])
-    response = send(world["as"][who], method, url(rule, values), body, htmx=data.draw(st.booleans(), "htmx"))
+    response = send(world["as"][who], method, address, body, htmx=data.draw(st.booleans(), "htmx"))
     assert response.status_code < 500
     assert has_safety_headers(response)
     if 400 <= response.status_code < 500:

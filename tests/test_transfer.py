@@ -527,3 +527,20 @@ def test_import_page_never_fails_on_any_bytes(db, facilitator, content):
 
 def test_dashboard_links_to_the_import_page(facilitator):
     assert 'href="/facilitator/import"' in facilitator.get("/facilitator/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("limit, section", [("PARTICIPANTS", "participants"), ("COMMENTS", "comments"),
+                                            ("ACTIONS", "actions"), ("DRAFTS", "drafts"), ("ROOM_ITEMS", "items")])
+def test_a_file_is_held_to_the_limits_of_the_forms(shelf, monkeypatch, limit, section):
+    from toolkit import limits
+
+    data = shelf["data"]
+    count = len(data[section]) if section != "items" else sum(1 for i in data["items"] if not i["catalogue_id"])
+    monkeypatch.setattr(limits, limit, count - 1)
+    before = shelf["db"]["workshops"].count
+    with pytest.raises(Invalid) as refused:
+        transfer.import_workshop(shelf["db"], shelf["facilitator_id"], copy.deepcopy(data))
+    assert refused.value.field == "file" and refused.value.params == {"max": count - 1}
+    assert shelf["db"]["workshops"].count == before
+    monkeypatch.setattr(limits, limit, count)
+    transfer.import_workshop(shelf["db"], shelf["facilitator_id"], copy.deepcopy(data))

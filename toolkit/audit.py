@@ -77,7 +77,7 @@ def record(db: Database, workshop_id: int, event: str, subject: str = "", **deta
             "INSERT INTO audit (workshop_id, at, actor_kind, actor_id, actor, event, subject, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [workshop_id, datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-             who["kind"], who["id"], who["label"], event, str(subject)[:300],
+             who["kind"], who["id"], who["label"][:300].strip(), event, str(subject)[:300].strip(),
              json.dumps(detail, ensure_ascii=False, sort_keys=True)],
         )
 

@@ -65,10 +65,11 @@ def invite(db: Database, workshop: dict, email, invited_by: dict) -> str | None:
 
 
 def _add(db: Database, workshop: dict, account: dict, added_by: dict | None) -> None:
-    db.execute(
+    added = db.execute(
         "INSERT OR IGNORE INTO workshop_facilitators (workshop_id, facilitator_id, added_by, added_at) "
-        "VALUES (?, ?, ?, ?)", [workshop["id"], account["id"], added_by and added_by["id"], now()])
-    audit.record(db, workshop["id"], "cofacilitator_added", account["name"], email=account["email"])
+        "VALUES (?, ?, ?, ?)", [workshop["id"], account["id"], added_by and added_by["id"], now()]).rowcount
+    if added:
+        audit.record(db, workshop["id"], "cofacilitator_added", account["name"], email=account["email"])
 
 
 def invitation(db: Database, token) -> dict:
@@ -83,9 +84,12 @@ def invitation(db: Database, token) -> dict:
 
 
 def accept(db: Database, token, account: dict) -> dict:
-    """Make account a co-facilitator of the invitation's workshop; the link works once."""
+    """Make account a co-facilitator of the invitation's workshop; the link works once, for its address."""
     with writing(db):
         found = invitation(db, token)
+        if account["email"].casefold() != found["email"].casefold():
+            raise Invalid(N_("This invitation is for %(email)s. Log in with that address to accept it."),
+                          "email", email=found["email"])
         workshop = {"id": found["workshop_id"], "code": found["code"]}
         owner = db.execute("SELECT facilitator_id FROM workshops WHERE id = ?", [workshop["id"]]).fetchone()[0]
         if owner != account["id"]:

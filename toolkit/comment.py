@@ -34,10 +34,11 @@ def add(db: Database, workshop: dict, item_id, form: dict, participant_id=None) 
         # Checked inside the write, so an item hidden or merged a moment ago takes no comment.
         target = workshops.item(db, workshop, item_id)
         if participant_id is not None:
-            step = workshops.get(db, workshop["id"])["step"]
+            current = workshops.get(db, workshop["id"])
+            step = current["step"]
             if workshops.KIND_STEP[target["kind"]] != step:
                 raise Invalid(N_("Commenting on this item is not open now."), "body")
-            if workshops.is_locked(db, workshop, step):
+            if workshops.is_locked(db, current, step):
                 raise Invalid(N_("The facilitator has locked this step."), "body")
             limits.room_for(db, "comments_per_item", "item_id = ? AND participant_id = ?",
                             [target["id"], participant_id], "body")

@@ -58,3 +58,11 @@ def room_for(db: Database, what: str, where: str, params, field: str | None = No
 def participants(db: Database, workshop: dict) -> None:
     """Invalid when workshop has no room for another participant; call it inside join's write."""
     room_for(db, "participants", "workshop_id = ?", [workshop["id"]], "name")
+
+
+def fits(what: str, count: int, field: str | None = None) -> None:
+    """Raise Invalid naming the limit when count rows of what would be more than it allows."""
+    _table, name, message = _COUNTS[what]
+    limit = globals()[name]
+    if count > limit:
+        raise Invalid(message, field, max=limit)

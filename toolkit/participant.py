@@ -110,6 +110,14 @@ def by_rejoin_code(db: Database, workshop: dict, code) -> dict:
     return rows[0]
 
 
+def rejoin(db: Database, workshop: dict, code) -> dict:
+    """The participant whose personal code this is, continuing on another device; logged."""
+    found = by_rejoin_code(db, workshop, code)
+    audit.record(db, workshop["id"], "rejoined", found["organisation"], participant=found["id"],
+                 name=None if workshop["anonymous"] else found["name"])
+    return found
+
+
 def get(db: Database, workshop: dict, participant_id) -> dict:
     """The participant of this workshop with this id, or NotFound."""
     rows = list(

@@ -434,6 +434,12 @@ class _Checker:
         out["edits"] = self.edits(data, out)
         out["drafts"] = self.drafts(data)
         out["audit"] = self.audit(data, out)
+        # A file is held to the limits of the forms: it may not bring in more than they allow.
+        limits.fits("participants", len(out["participants"]), "file")
+        limits.fits("room_items", sum(1 for row in out["items"].values() if row["catalogue_id"] is None), "file")
+        limits.fits("comments", len(out["comments"]), "file")
+        limits.fits("actions", len(out["actions"]), "file")
+        limits.fits("drafts", len(out["drafts"]), "file")
         return out
 
     def audit(self, data, out) -> list[dict]:

@@ -257,14 +257,15 @@ def item(db: Database, workshop: dict, item_id, include_hidden=False) -> dict:
 def add_item(db: Database, workshop: dict, form: dict, kinds, participant_id=None) -> dict:
     """Add the room's own item of one of kinds; a retried form with the same token adds nothing."""
     kind = choice(form.get("kind") or kinds[0], "kind", kinds)
-    if participant_id is not None and is_locked(db, workshop, KIND_STEP[kind]):
-        raise Invalid(N_("The facilitator has locked this step."), "title")
     title = text(form.get("title"), "title", MAX_TITLE)
     explanation = text(form.get("explanation"), "explanation", MAX_EXPLANATION, required=False)
     token = text(form.get("request_token"), "request_token", 64, required=False) or None
     on_behalf = participant_id is not None and bool(db.execute(
         "SELECT on_behalf FROM participants WHERE id = ?", [participant_id]).fetchone()[0])
     with writing(db):
+        # Read inside the write: a step locked or a workshop closed a moment ago takes nothing more.
+        if participant_id is not None and is_locked(db, get(db, workshop["id"]), KIND_STEP[kind]):
+            raise Invalid(N_("The facilitator has locked this step."), "title")
         limits.room_for(db, "room_items", "workshop_id = ? AND catalogue_id IS NULL", [workshop["id"]], "title")
         item_id, new = insert_new(
             db, "items",

@@ -2,6 +2,7 @@
 import secrets
 import sqlite3
 from datetime import datetime
+from urllib.parse import urlsplit
 from io import BytesIO
 
 from flask import Flask, current_app, g, make_response, redirect, render_template, request, session, url_for
@@ -131,12 +132,22 @@ def error_fragment(message: str, status: int):
     return response
 
 
+def local_path(target) -> str | None:
+    """target if it is a path on this server, else None: never a way to send someone elsewhere."""
+    target = str(target or "")
+    # Browsers drop tabs and newlines and read a backslash as a slash: "/\t/evil" is "//evil".
+    if not target.startswith("/") or "\\" in target or not target.isprintable() or " " in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
+
+
 def back(default_endpoint: str, **values):
     """Redirect to a local next= URL, or to default_endpoint."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for(default_endpoint, **values)
-    return redirect(target, 303)
+    target = local_path(request.form.get("next") or request.args.get("next"))
+    return redirect(target or url_for(default_endpoint, **values), 303)
 
 
 # Everything the pages need comes from this server: no inline script or style, no other site,
@@ -153,6 +164,9 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        # Once reached over HTTPS (directly or through a trusted proxy), browsers keep to it.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

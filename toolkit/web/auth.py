@@ -7,7 +7,7 @@ from flask_babel import gettext
 from toolkit import audit, cofacilitator
 from toolkit import facilitator as facilitators
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import get_db, htmx, invalid, render
+from toolkit.web import get_db, htmx, invalid, local_path, render
 from toolkit.web.expired import expired
 
 bp = Blueprint("auth", __name__)
@@ -69,7 +69,11 @@ def invitation(token):
                                min_password=facilitators.MIN_PASSWORD)
             _log_in(account)
         audit.act_as("facilitator", account["id"], account["name"])
-        workshop = cofacilitator.accept(db, token, account)
+        try:
+            workshop = cofacilitator.accept(db, token, account)
+        except Invalid as error:
+            return invalid(error, "auth/invitation.html", status=403, invitation=found, account=account,
+                           min_password=facilitators.MIN_PASSWORD)
         flash(gettext("You now run this workshop too."), "ok")
         return redirect(url_for("facilitator.workshop", code=workshop["code"]), 303)
     has_account = account is None and facilitators.by_email(db, found["email"]) is not None
@@ -101,10 +105,7 @@ def login():
                 error=gettext("That e-mail address and password do not match an account."),
             )
         _log_in(account)
-        target = request.args.get("next", "")
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("facilitator.dashboard")
-        return redirect(target, 303)
+        return redirect(local_path(request.args.get("next")) or url_for("facilitator.dashboard"), 303)
     return render("auth/login.html", form={}, first_run=not facilitators.any_exist(get_db()))
 
 

@@ -427,7 +427,7 @@ def audit_log(code):
     """Who did what in the workshop and when, newest first, a page at a time."""
     workshop = _workshop(code)
     before = request.args.get("before", type=int)
-    entries = audit.entries(get_db(), workshop, before=before if before and before > 0 else None,
+    entries = audit.entries(get_db(), workshop, before=before if before and 0 < before < 2**63 else None,
                             limit=AUDIT_PAGE + 1)
     return render("facilitator/audit.html", workshop=workshop, entries=entries[:AUDIT_PAGE],
                   older=entries[AUDIT_PAGE - 1]["id"] if len(entries) > AUDIT_PAGE else None,

@@ -6,6 +6,7 @@ from flask_babel import gettext
 
 from toolkit import action as actions
 from toolkit import audit, throttle
+from toolkit import facilitator as facilitators
 from toolkit import comment
 from toolkit import participant as participants
 from toolkit import step as steps
@@ -59,6 +60,16 @@ def _me(workshop) -> dict | None:
         become(workshop, me)  # a browser from before session keys: bind it now
     elif not (isinstance(key, str) and me["session_key"] and hmac.compare_digest(me["session_key"], key)):
         return None
+    if me["on_behalf"]:
+        # Someone without a device is only ever acted for by a facilitator who runs the workshop
+        # now: logging out or being removed from the workshop ends it.
+        account = facilitators.logged_in(get_db(), session.get("login"))
+        try:
+            workshops.owned(get_db(), workshop["code"], account["id"] if account else None)
+        except NotFound:
+            return None
+        audit.act_as("facilitator", account["id"], f"{account['name']} → {participants.label(workshop, me)}")
+        return me
     audit.act_as("participant", me["id"], participants.label(workshop, me))
     return me
 
@@ -184,7 +195,7 @@ def rejoin_link(code, rejoin):
     """Continue as oneself on another device, from one's personal link."""
     workshop = _workshop(code)
     try:
-        found = participants.by_rejoin_code(get_db(), workshop, rejoin)
+        found = participants.rejoin(get_db(), workshop, rejoin)
     except NotFound:
         _wrong_personal_code()
         raise
@@ -198,7 +209,7 @@ def rejoin_with_code(code):
     """Continue as oneself on another device, with one's personal code."""
     workshop = _workshop(code)
     try:
-        found = participants.by_rejoin_code(get_db(), workshop, request.form.get("rejoin_code"))
+        found = participants.rejoin(get_db(), workshop, request.form.get("rejoin_code"))
     except NotFound:
         _wrong_personal_code()
         return render("participant/join.html", status=404, workshop=workshop,
