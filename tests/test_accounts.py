@@ -198,3 +198,46 @@ def test_login_returns_to_the_page_asked_for(app, db):
     response = Visitor(app.test_client()).post("/login?next=/facilitator/workshops/new",
                                                {"email": account["email"], "password": PASSWORD})
     assert response.headers["Location"] == "/facilitator/workshops/new"
+
+
+def _from(address):
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def test_someone_elses_guesses_do_not_lock_the_facilitator_out(app, db):
+    account = make_facilitator(db)
+    for _ in range(facilitators.LOGIN_FAILURES_PER_EMAIL):
+        _login(Visitor(app.test_client()), account["email"], "wrong password", **_from("203.0.113.9"))
+    assert _login(Visitor(app.test_client()), account["email"], "x", **_from("203.0.113.9")).status_code == 429
+    assert _login(Visitor(app.test_client()), account["email"], PASSWORD, **_from("198.51.100.7")).status_code == 303
+
+
+def test_guesses_at_one_address_spread_over_many_clients_are_throttled(app, db, monkeypatch):
+    monkeypatch.setattr(facilitators, "LOGIN_FAILURES_PER_ACCOUNT", 6)
+    account = make_facilitator(db)
+    for number in range(6):
+        _login(Visitor(app.test_client()), account["email"], "wrong password", **_from(f"203.0.113.{number}"))
+    assert _login(Visitor(app.test_client()), account["email"], PASSWORD, **_from("198.51.100.7")).status_code == 429
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit(app, db):
+    """Checking and counting are one write: eight threads at once still get five tries."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from toolkit.db import connect
+
+    account = make_facilitator(db)
+
+    def guess(_):
+        conn = connect(app.config["DATABASE"])
+        try:
+            return facilitators.authenticate(conn, account["email"], "wrong password", client="203.0.113.9")
+        except facilitators.Throttled:
+            return "throttled"
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(guess, range(16)))
+    assert answers.count(None) == facilitators.LOGIN_FAILURES_PER_EMAIL
+    assert answers.count("throttled") == 16 - facilitators.LOGIN_FAILURES_PER_EMAIL

@@ -25,8 +25,12 @@ HASHER = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 # Each hash takes 64 MiB: a flood of logins queues here instead of exhausting memory.
 _hashing = threading.BoundedSemaphore(2)
 
-# Failed logins: per address typed (known or not, so the answer never tells which) and per client.
+# Login attempts per address typed (known or not, so the answer never tells which) from one
+# client, per address from everywhere, and per client. The per-client count for an address
+# keeps someone else's guesses from locking the facilitator out; the address's overall count
+# still stops guessing spread over many clients.
 LOGIN_FAILURES_PER_EMAIL = 5
+LOGIN_FAILURES_PER_ACCOUNT = 50
 LOGIN_FAILURES_PER_CLIENT = 30
 LOGIN_WINDOW = 15 * 60
 # A login lasts a working day of use, and ends sooner when left alone.
@@ -120,18 +124,19 @@ def authenticate(db: Database, email, password, client: str = "", secret: str = 
     """
     email = str(email or "").strip()[:254]
     password = str(password or "")[:1000]
+    by_pair = throttle.key("login-email-client", f"{email}\0{client}", secret)
     by_address = throttle.key("login-email", email, secret)
     by_client = throttle.key("login-client", client, secret)
-    seconds = max(throttle.wait(db, by_address, LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW),
-                  throttle.wait(db, by_client, LOGIN_FAILURES_PER_CLIENT, LOGIN_WINDOW))
-    if seconds:
-        raise Throttled(seconds)
+    # Counted before the password is checked, in one write: parallel guesses cannot slip through.
+    throttle.take(db, {by_pair: LOGIN_FAILURES_PER_EMAIL, by_address: LOGIN_FAILURES_PER_ACCOUNT,
+                       by_client: LOGIN_FAILURES_PER_CLIENT}, LOGIN_WINDOW)
     found = by_email(db, email)
     # Hash anyway for an unknown address, so it takes as long as a wrong password.
     matches = _verify(found["password_hash"] if found else _dummy_hash(), password)
     if found is None or not matches:
-        throttle.count(db, by_address, by_client)
         return None
+    # A success is not a failure: the address's count starts again.
+    throttle.forget(db, by_pair)
     throttle.forget(db, by_address)
     if not found["password_hash"].startswith("$argon2") or HASHER.check_needs_rehash(found["password_hash"]):
         # Bring an older hash up to today's parameters while the password is at hand.

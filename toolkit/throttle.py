@@ -50,3 +50,16 @@ def forget(db: Database, key: str) -> None:
     """Clear key's failures, after it succeeded."""
     with writing(db):
         db.execute("DELETE FROM attempts WHERE key = ?", [key])
+
+
+def take(db: Database, limits: dict[str, int], window: float, now: float | None = None) -> None:
+    """Count one attempt against every key, or raise TooMany if any key has used up its limit.
+
+    Checking and counting in one write, so a burst of parallel attempts cannot all pass the check.
+    """
+    now = time.time() if now is None else now
+    with writing(db):
+        seconds = max(wait(db, each, limit, window, now) for each, limit in limits.items())
+        if seconds:
+            raise TooMany(seconds)
+        count(db, *limits, now=now)
