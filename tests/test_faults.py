@@ -25,6 +25,7 @@ import toolkit.db
 from toolkit import cli
 from toolkit import workshop as workshops
 from toolkit.i18n import gettext_for
+from toolkit.web import close_kept_connection
 
 STORAGE_MESSAGE = ("The server cannot save right now, so nothing you sent was saved. "
                    "Please try again in a moment, or tell the facilitator.")
@@ -55,6 +56,7 @@ def _full_disk(monkeypatch):
         return db
 
     monkeypatch.setattr(toolkit.db, "connect", connect)
+    close_kept_connection()  # the server keeps one per thread: the next request opens a new one
 
 
 def _read_only_pragma(monkeypatch):
@@ -66,6 +68,7 @@ def _read_only_pragma(monkeypatch):
         return db
 
     monkeypatch.setattr(toolkit.db, "connect", connect)
+    close_kept_connection()  # the server keeps one per thread: the next request opens a new one
 
 
 def _read_only_file(monkeypatch):
@@ -76,6 +79,7 @@ def _read_only_file(monkeypatch):
         return db
 
     monkeypatch.setattr(toolkit.db, "connect", connect)
+    close_kept_connection()  # the server keeps one per thread: the next request opens a new one
 
 
 def _assert_storage_answer(response, lang, htmx):
@@ -111,6 +115,7 @@ def test_a_full_disk_answers_503_and_keeps_everything_saved_before(app, db, work
     _assert_storage_answer(response, lang, htmx)
     assert "SQLITE_FULL" in caplog.text
     monkeypatch.undo()
+    close_kept_connection()
 
     _healthy(app.config["DATABASE"])
     stored = [row["body"] for row in db.query("SELECT body FROM comments ORDER BY id")]
@@ -138,6 +143,7 @@ def test_a_read_only_database_answers_503_and_changes_nothing(app, db, workshop,
     for htmx in (False, True):
         _assert_storage_answer(person.post(url, {"dots": "3"}, htmx=htmx), lang, htmx)
     monkeypatch.undo()
+    close_kept_connection()
 
     _healthy(app.config["DATABASE"])
     assert db.execute("SELECT dots FROM votes WHERE item_id = ?", [driver]).fetchone()[0] == 1

@@ -34,6 +34,8 @@ def create_app(test_config=None) -> Flask:
         MAX_CONTENT_LENGTH=limits.REQUEST_BYTES,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        # The cookie is sent again only when the session changed: an idle poll stays small.
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         BABEL_DEFAULT_LOCALE="nl",

@@ -1,6 +1,7 @@
 """The web edge: request-scoped database, language, CSRF, htmx and error pages."""
 import secrets
 import sqlite3
+import threading
 from datetime import datetime
 from urllib.parse import urlsplit
 from io import BytesIO
@@ -36,17 +37,36 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
+# One connection per server thread, kept between requests: opening one and setting its pragmas
+# cost more than the rest of an idle poll (benchmarks/load.py).
+_thread = threading.local()
+
+
 def get_db():
-    """The request's connection, opened on first use and closed when the request ends."""
+    """This thread's connection to the app's database, opened on first use and kept for the next request."""
     if "db" not in g:
-        g.db = database.connect(current_app.config["DATABASE"])
+        path = current_app.config["DATABASE"]
+        kept = getattr(_thread, "connection", None)
+        if kept is None or kept[0] != path:
+            if kept is not None:
+                kept[1].close()
+            kept = _thread.connection = (path, database.connect(path))
+        g.db = kept[1]
     return g.db
+
+
+def close_kept_connection() -> None:
+    """Close this thread's kept connection; the next request opens a new one."""
+    kept = getattr(_thread, "connection", None)
+    _thread.connection = None
+    if kept is not None:
+        kept[1].close()
 
 
 def _close_db(_exc=None):
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()  # a request that failed half-way leaves nothing open for the next
 
 
 def language() -> str:
