@@ -240,19 +240,29 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return pick(0.50), pick(0.95), pick(0.99)
 
 
+def venue_address(number: int) -> str:
+    """A loopback address of its own for each workshop's venue, as its phones share one network."""
+    return f"127.0.{1 + number // 250}.{1 + number % 250}"
+
+
 async def run_toolkit(base, codes, people, seconds) -> tuple[Stats, list[Room]]:
     stats = Stats()
     rooms = [Room(code) for code in codes]
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+    # Each venue's phones reach the server from the venue's own address, as they would through
+    # its router: the server's per-client join limits then apply as they do on a real day.
+    per_venue = max(2, CONNECTIONS // len(rooms))
+    connectors = [aiohttp.TCPConnector(limit=per_venue, local_addr=(venue_address(n), 0))
+                  for n in range(len(rooms))]
     stop_at = time.monotonic() + seconds
     join_window = min(30.0, seconds / 4)
     tasks = []
-    for room in rooms:
+    for room, connector in zip(rooms, connectors):
         tasks.append(facilitate(base, stats, room, stop_at, connector, seconds))
         for i in range(people):
             tasks.append(participant(base, stats, room, i, stop_at, i == 0, connector, join_window))
     await asyncio.gather(*tasks)
-    await connector.close()
+    for connector in connectors:
+        await connector.close()
     return stats, rooms
 
 
