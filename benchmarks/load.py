@@ -1,8 +1,8 @@
 """A workshop day on one server: W workshops x P participants against a real `toolkit serve`.
 
 Every participant joins, polls for changes at the pages' own interval (1.5 s), spends dots,
-adds an item and a comment; a facilitator per workshop moves the room on and exports the
-agenda. The same load generator then runs against a minimal Flask app on the same server
+adds an item and a comment; a facilitator per workshop shows the results live, moves the room
+on and exports the agenda. The same load generator then runs against a minimal Flask app on the same server
 software (one small template on GET, one SQLite insert on POST), so every figure can be read
 as a ratio to what this machine can do at all.
 
@@ -223,9 +223,14 @@ async def facilitate(base, stats, room, stop_at, connector, seconds):
         if not CSRF.search(page):
             return
         token = CSRF.search(page).group(1)
+        # Results shown while the room votes: every vote then changes what every phone shows.
+        await timed(stats, "step settings", session, "POST", f"/facilitator/workshops/{room.code}/steps/drivers",
+                    data={"change": "reveal", "csrf_token": token})
         await asyncio.sleep(seconds * random.uniform(0.4, 0.6))
         await timed(stats, "step change", session, "POST", f"/facilitator/workshops/{room.code}/step",
                     data={"step": "barriers", "csrf_token": token})
+        await timed(stats, "step settings", session, "POST", f"/facilitator/workshops/{room.code}/steps/barriers",
+                    data={"change": "reveal", "csrf_token": token})
         await asyncio.sleep(max(0.0, stop_at - time.monotonic() - seconds * 0.15))
         await timed(stats, "export", session, "POST", f"/facilitator/workshops/{room.code}/drafts",
                     data={"csrf_token": token})

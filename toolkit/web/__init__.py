@@ -107,7 +107,14 @@ def too_many(kind: str, limit: int, window: int) -> str:
 def request_token() -> str:
     """The token a form carries so that sending it twice adds once; kept when a form is re-shown."""
     sent = request.form.get("request_token", "")
-    return sent if 0 < len(sent) <= 64 else secrets.token_urlsafe(16)
+    if 0 < len(sent) <= 64:
+        return sent
+    # One random draw per page, numbered per form: a page with forms for thirty items would
+    # otherwise ask the operating system for randomness thirty times.
+    if "form_tokens" not in g:
+        g.form_tokens = [secrets.token_urlsafe(16), 0]
+    g.form_tokens[1] += 1
+    return f"{g.form_tokens[0]}.{g.form_tokens[1]}"
 
 
 def public_url_for(endpoint: str, **values) -> str:

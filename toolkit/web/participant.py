@@ -15,7 +15,7 @@ from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
 from toolkit.web import agenda_pages, become, error_fragment, get_db, htmx, invalid, render, too_many
-from toolkit.web.views import step_page
+from toolkit.web.views import shared_update, step_page
 
 bp = Blueprint("participant", __name__)
 
@@ -176,6 +176,12 @@ def live(code):
                           facilitating=False)
         response.headers["HX-Trigger"] = "room-moved"
         return response
+    if workshop["step"] in workshops.STEP_KINDS:
+        shared = shared_update(db, workshop, workshop["step"], request.args.get("shape", ""))
+        if shared is not None:
+            response = make_response(shared)
+            response.vary.add("HX-Request")
+            return response
     return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_live.html")
 
 

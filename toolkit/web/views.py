@@ -1,5 +1,9 @@
 """What the facilitator's and a participant's step pages share: gathering a step's contents."""
-from flask import request
+import hashlib
+import threading
+from collections import OrderedDict
+
+from flask import current_app, render_template, request
 from flask_babel import gettext
 
 from toolkit import action as actions
@@ -48,6 +52,7 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
             if context["rules"]["named_votes"] and not workshop["anonymous"]:
                 context["voter_names"] = vote.voter_names(db, workshop)
         if me is not None:
+            context["shape"] = shape(workshop, context["rules"], listed, lang)
             mine = context["mine"] = vote.my_dots(db, me["id"])
             # A participant sees hidden items only while they still have dots on them to take back.
             context["items"] = [i for i in listed if not i["hidden"] or mine.get(i["id"])]
@@ -59,6 +64,54 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         context["drafts"] = agenda.drafts(db, workshop) if facilitating else []
     template = "facilitator/workshop.html" if facilitating else "participant/step.html"
     return render(template, fragment, status=422 if error is not None else 200, **context)
+
+
+def shape(workshop, rules, listed, lang) -> str:
+    """What a participant's controls in a voting step are drawn from, as a short digest.
+
+    While it stays the same, a change in the room (a vote, a comment, someone done) leaves
+    everyone's own controls as they are, and their pages need only the shared update.
+    """
+    drawn = (lang, workshop["anonymous"], sorted(rules.items()),
+             [(i["id"], i["hidden"], i["title"], i["explanation"], i["origin"]) for i in listed])
+    return hashlib.sha256(repr(drawn).encode()).hexdigest()[:16]
+
+
+# Shared updates by (database, workshop, revision, language, step, shape): the same bytes for the room.
+_shared: OrderedDict = OrderedDict()
+_shared_lock = threading.Lock()
+SHARED_KEPT = 256
+
+
+def shared_update(db, workshop, step, page_shape: str) -> str | None:
+    """The update all participants at the same shape get, rendered once per revision; None if the shape moved."""
+    lang = language()
+    rules = steps.settings(db, workshop, step)
+    listed = workshops.items(db, workshop, kinds=workshops.STEP_KINDS[step], include_hidden=True, lang=lang)
+    now_shape = shape(workshop, rules, listed, lang)
+    if page_shape != now_shape:
+        return None
+    key = (current_app.config["DATABASE"], workshop["id"], workshop["revision"], lang, step, now_shape)
+    with _shared_lock:
+        found = _shared.get(key)
+    if found is not None:
+        return found
+    context = {"workshop": workshop, "step": step, "rules": rules, "facilitating": False, "me": None,
+               "shape": now_shape, "items": [i for i in listed if not i["hidden"]],
+               "comments": comment.for_items(db, workshop, include_hidden=False),
+               "done": steps.done(db, workshop, step), "counts": participant.count_by_group(db, workshop),
+               "empty_tally": vote.empty_tally()}
+    if rules["revealed"]:
+        context["tallies"] = vote.tallies(db, workshop)
+        context["support"] = consensus.support(db, workshop, step)
+        if rules["named_votes"] and not workshop["anonymous"]:
+            context["voter_names"] = vote.voter_names(db, workshop)
+    found = render_template("participant/_live_shared.html", **context)
+    with _shared_lock:
+        _shared[key] = found
+        while len(_shared) > SHARED_KEPT:
+            _shared.popitem(last=False)
+    return found
 
 
 def matrix(db, workshop, listed, facilitating=False) -> dict:

@@ -1,0 +1,55 @@
+"""The room's shared update: one rendering per revision for everyone whose own controls did not change."""
+import re
+
+from conftest import at_step, join
+from toolkit import step as steps
+from toolkit import workshop as workshops
+
+POLLER = re.compile(r'hx-get="([^"]*/live\?[^"]*)"')
+
+
+def _poll_url(page: str) -> str:
+    return POLLER.search(page).group(1).replace("&amp;", "&")
+
+
+def _room(app, db, workshop):
+    workshop = at_step(db, workshop, "drivers")
+    steps.set_revealed(db, workshop, "drivers", True)
+    anna, bram = join(app, workshop, name="Anna"), join(app, workshop, name="Bram", organisation="ROC")
+    pages = {who: browser.get(f"/w/{workshop['code']}").get_data(as_text=True) for who, browser in
+             (("anna", anna), ("bram", bram))}
+    return workshop, anna, bram, pages
+
+
+def test_a_vote_reaches_the_others_as_the_same_shared_update(app, db, workshop):
+    workshop, anna, bram, pages = _room(app, db, workshop)
+    item = workshops.items(db, workshop, ("driver",))[0]
+    assert anna.post(f"/w/{workshop['code']}/items/{item['id']}/dots", {"dots": "2"}, htmx=True).status_code == 200
+    headers = {"HX-Request": "true"}
+    seen = [browser.get(_poll_url(pages[who]), headers=headers) for who, browser in (("anna", anna), ("bram", bram))]
+    assert [r.status_code for r in seen] == [200, 200]
+    first, second = (r.get_data(as_text=True) for r in seen)
+    assert first == second  # one rendering, served to both
+    assert 'id="result-%d" hx-swap-oob="true"' % item["id"] in first
+    assert "Totaal: 2" in first or "Total: 2" in first
+    # Nothing personal travels in it: no form, no token, no one's own dots.
+    assert "csrf_token" not in first and "<form" not in first and 'id="vote-area"' not in first
+
+
+def test_a_change_to_the_controls_brings_each_their_own_update(app, db, workshop):
+    workshop, anna, bram, pages = _room(app, db, workshop)
+    steps.set_locked(db, workshop, "drivers", True)
+    update = anna.get(_poll_url(pages["anna"]), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="vote-area" hx-swap-oob="true"' in update and "csrf_token" in update
+
+
+def test_the_shared_update_moves_the_page_on_to_the_new_revision(app, db, workshop):
+    workshop, anna, bram, pages = _room(app, db, workshop)
+    item = workshops.items(db, workshop, ("driver",))[0]
+    said = bram.post(f"/w/{workshop['code']}/items/{item['id']}/comments", {"body": "Mee eens", "request_token": "c"})
+    assert said.status_code == 303, said.get_data(as_text=True)[-800:]
+    update = anna.get(_poll_url(pages["anna"]), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Mee eens" in update
+    revision = workshops.get(db, workshop["id"])["revision"]
+    assert anna.get(_poll_url(update), headers={"HX-Request": "true"}).status_code == 204
+    assert f"rev={revision}" in _poll_url(update)
