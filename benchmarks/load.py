@@ -12,6 +12,7 @@ Run: .venv/bin/python -m benchmarks.load                 (50 workshops x 60 peop
 import argparse
 import asyncio
 import gzip
+import html
 import os
 import platform
 import random
@@ -30,7 +31,8 @@ import aiohttp
 POLL_SECONDS = 1.5  # as templates/shared/_poller.html asks
 PASSWORD = "load test password"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-REVISION = re.compile(r"[?&;]rev=(\d+)")
+# The page's own poller: htmx asks exactly this address, which names the revision and the shape.
+POLLER = re.compile(r'id="live" hx-get="([^"]+)"')
 ITEM = re.compile(r"/items/(\d+)/dots")
 STEPS = ("drivers", "barriers", "recommendations")
 # Connections the generator keeps open at once; below waitress's own limit of 100 channels,
@@ -159,7 +161,7 @@ async def participant(base, stats, room, index, stop_at, observer, connector, jo
             return
         token = CSRF.search(page).group(1)  # a new session after joining, with its own token
         headers = {"HX-Request": "true", "X-CSRFToken": token}
-        revision = REVISION.search(page).group(1) if REVISION.search(page) else "0"
+        poll = poll_url(page) or f"/w/{room.code}/live?rev=0&step=drivers"
         step = "drivers"
         items = [int(i) for i in dict.fromkeys(ITEM.findall(page))]
         person = f"P{index}"
@@ -168,18 +170,17 @@ async def participant(base, stats, room, index, stop_at, observer, connector, jo
         await asyncio.sleep(random.uniform(0, POLL_SECONDS))
         while time.monotonic() < stop_at:
             sent = time.monotonic()
-            status, body, _ = await timed(stats, "poll (idle)", session, "GET",
-                                          f"/w/{room.code}/live?rev={revision}&step={step}", headers=headers)
+            status, body, _ = await timed(stats, "poll (idle)", session, "GET", poll, headers=headers)
             if status == 200:
                 stats.latency["poll (change)"].append(stats.latency["poll (idle)"].pop())
                 stats.bytes["poll (change)"] += len(body)
-                found = REVISION.search(body)
+                found = poll_url(body)
                 if "room-moved" in body or found is None:
                     status, page, _ = await timed(stats, "step page", session, "GET", f"/w/{room.code}")
-                    found = REVISION.search(page)
-                    step = re.search(r"[?&;]step=([a-z]+)", page).group(1) if found else step
+                    found = poll_url(page)
+                    step = re.search(r"[?&;]step=([a-z]+)", found).group(1) if found else step
                     items = [int(i) for i in dict.fromkeys(ITEM.findall(page))] or items
-                revision = found.group(1) if found else revision
+                poll = found or poll
                 if observer:
                     now = time.monotonic()
                     seen = [t for t in room.pending if t < sent]
@@ -234,6 +235,12 @@ async def facilitate(base, stats, room, stop_at, connector, seconds):
         await asyncio.sleep(max(0.0, stop_at - time.monotonic() - seconds * 0.15))
         await timed(stats, "export", session, "POST", f"/facilitator/workshops/{room.code}/drafts",
                     data={"csrf_token": token})
+
+
+def poll_url(text: str) -> str | None:
+    """The address the page's poller asks next, as htmx reads it from the page."""
+    found = POLLER.search(text)
+    return html.unescape(found.group(1)) if found else None
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -324,13 +331,12 @@ def page_weight(base: str, code: str) -> tuple[int, int, int]:
                                    "csrf_token": token}).encode()
     opener.open(f"{base}/j/{code}", data=data, timeout=30)
     served = compressed = 0
-    html = opener.open(f"{base}/w/{code}", timeout=30).read()
-    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html.decode())
-    for body in [html] + [opener.open(base + path, timeout=30).read() for path in dict.fromkeys(assets)]:
+    first_page = opener.open(f"{base}/w/{code}", timeout=30).read()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', first_page.decode())
+    for body in [first_page] + [opener.open(base + path, timeout=30).read() for path in dict.fromkeys(assets)]:
         served += len(body)
         compressed += len(gzip.compress(body))
-    revision = REVISION.search(html.decode()).group(1)
-    idle = opener.open(urllib.request.Request(f"{base}/w/{code}/live?rev={revision}&step=drivers",
+    idle = opener.open(urllib.request.Request(base + poll_url(first_page.decode()),
                                               headers={"HX-Request": "true"}), timeout=30)
     head = sum(len(k) + len(v) + 4 for k, v in idle.getheaders()) + len("HTTP/1.1 204 No Content\r\n\r\n")
     return served, compressed, head + len(idle.read())

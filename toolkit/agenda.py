@@ -6,7 +6,7 @@ from babel.dates import format_date
 from sqlite_utils import Database
 
 from toolkit import action as actions
-from toolkit import audit, catalogue, comment, limits, participant, texts, vote
+from toolkit import audit, catalogue, comment, documents, limits, participant, texts, vote
 from toolkit import workshop as workshops
 from toolkit.db import writing
 from toolkit.i18n import gettext_for
@@ -285,8 +285,6 @@ def next_version(db: Database, workshop: dict) -> int:
 
 def export_draft(db: Database, workshop: dict) -> dict:
     """Render the agenda to DOCX and keep it as the next numbered draft; returns the draft."""
-    from toolkit.agenda_docx import render
-
     with writing(db):
         limits.room_for(db, "drafts", "workshop_id = ?", [workshop["id"]])
         # Reserve the number first, so two exports at once never share one.
@@ -298,7 +296,7 @@ def export_draft(db: Database, workshop: dict) -> dict:
     # Render outside the write lock: votes keep flowing while the document is built.
     try:
         built = with_changes(db, workshop, build(db, workshop, version))
-        docx = render(built)
+        docx = documents.render(built)
     except BaseException:
         with writing(db):
             db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])

@@ -1,6 +1,5 @@
 """The `toolkit` command: a thin shell over the library."""
 import functools
-import importlib
 import socket
 import sys
 import threading
@@ -9,7 +8,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from toolkit import agenda, audit, catalogue, demo, limits
+from toolkit import agenda, audit, catalogue, demo, documents, limits
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
@@ -126,9 +125,9 @@ def serve_command(host, port, threads, public_url):
         db.close()
     _start_retention(current_app.config)
     click.echo(f"Workshop toolkit running at {url}  (Ctrl+C stops it)")
-    # Drawing the document's charts needs matplotlib, whose import takes most of a second:
-    # pay it while the room joins, not at the facilitator's first export.
-    threading.Thread(target=importlib.import_module, args=("toolkit.agenda_docx",), daemon=True).start()
+    # Documents are drawn in a process of their own, which imports matplotlib while the room
+    # joins: an export then neither waits for that import nor stalls the room's votes.
+    documents.start()
     server.run()
 
 
