@@ -72,10 +72,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for(port: int, process: subprocess.Popen):
+def _wait_for(port: int, process: subprocess.Popen, log: Path):
     for _ in range(200):
         if process.poll() is not None:
-            raise SystemExit(f"the server stopped: {process.stdout.read() if process.stdout else ''}")
+            raise SystemExit(f"the server stopped: {log.read_text()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
@@ -342,12 +342,23 @@ def page_weight(base: str, code: str) -> tuple[int, int, int]:
     return served, compressed, head + len(idle.read())
 
 
-def serve(command, env) -> tuple[subprocess.Popen, int]:
+def serve(command, env, log: Path) -> tuple[subprocess.Popen, int]:
+    """The server on a free port, its output going to log.
+
+    Into a file, never an unread pipe: once a pipe's buffer is full, the server's next log line
+    (waitress warns of a deep queue under load) blocks its event loop, and every request stalls.
+    """
     port = _free_port()
-    process = subprocess.Popen(command + ["--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    _wait_for(port, process)
+    with log.open("w") as out:
+        process = subprocess.Popen(command + ["--port", str(port)], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, text=True)
+    _wait_for(port, process, log)
     return process, port
+
+
+def queue_warnings(log: Path) -> int:
+    """How often waitress said its task queue was deep: requests waiting for a thread."""
+    return log.read_text(errors="replace").count("Task queue depth")
 
 
 def main():
@@ -366,7 +377,9 @@ def main():
         say("preparing the database")
         env, codes = prepare(Path(folder), args.workshops)
         say("starting toolkit serve")
-        server, port = serve([sys.executable, "-c", "from toolkit.cli import main; main()", "serve"], env)
+        server_log = Path(folder) / "toolkit.log"
+        server, port = serve([sys.executable, "-c", "from toolkit.cli import main; main()", "serve"], env,
+                             server_log)
         base = f"http://127.0.0.1:{port}"
         try:
             # Page weight is a property of the pages, measured on the idle server first.
@@ -378,11 +391,13 @@ def main():
         finally:
             server.terminate()
             server.wait(timeout=30)
+        deep_queue = queue_warnings(server_log)
         matching, total = stored_votes_match(Path(folder) / "load.db", rooms)
 
         say("running the baseline")
         baseline_env = {**env, "BASELINE_DATABASE": str(Path(folder) / "baseline.db")}
-        baseline, port = serve([sys.executable, "-m", "benchmarks.baseline"], baseline_env)
+        baseline_log = Path(folder) / "baseline.log"
+        baseline, port = serve([sys.executable, "-m", "benchmarks.baseline"], baseline_env, baseline_log)
         try:
             base_stats = asyncio.run(run_baseline(f"http://127.0.0.1:{port}",
                                                   args.workshops * args.participants, args.seconds))
@@ -390,6 +405,7 @@ def main():
         finally:
             baseline.terminate()
             baseline.wait(timeout=30)
+        base_deep_queue = queue_warnings(baseline_log)
 
     print("\n| request | count | per second | p50 | p95 | p99 | refused (4xx) | errors |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -405,6 +421,8 @@ def main():
     print(f"votes sent {stats.votes_sent}, acknowledged {stats.votes_acked}, "
           f"acknowledged end states stored exactly: {matching} of {total}")
     print(f"server peak memory: toolkit {memory:.0f} MB, baseline {base_memory:.0f} MB")
+    print(f"requests that waited for a free server thread (waitress's queue warnings): "
+          f"toolkit {deep_queue}, baseline {base_deep_queue}")
     served, compressed, idle = weight
     print(f"first visit: {served / 1024:.1f} KB as served, {compressed / 1024:.1f} KB gzipped; "
           f"one idle update: {idle} bytes with headers")
