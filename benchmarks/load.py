@@ -27,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import aiohttp
+import brotli
 
 POLL_SECONDS = 1.5  # as templates/shared/_poller.html asks
 PASSWORD = "load test password"
@@ -320,7 +321,7 @@ def stored_votes_match(database: Path, rooms: list[Room]) -> tuple[int, int]:
 
 
 def page_weight(base: str, code: str) -> tuple[int, int, int]:
-    """Bytes on the wire for a participant's first visit (as served), compressed by gzip, and one idle update."""
+    """Bytes on the wire for a participant's first visit (as served), all of it gzipped, and one idle update."""
     import http.cookiejar
     import urllib.request
 
@@ -330,12 +331,18 @@ def page_weight(base: str, code: str) -> tuple[int, int, int]:
     data = urllib.parse.urlencode({"name": "Weight", "organisation": "Org", "stakeholder_group": "other",
                                    "csrf_token": token}).encode()
     opener.open(f"{base}/j/{code}", data=data, timeout=30)
-    served = compressed = 0
     first_page = opener.open(f"{base}/w/{code}", timeout=30).read()
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', first_page.decode())
-    for body in [first_page] + [opener.open(base + path, timeout=30).read() for path in dict.fromkeys(assets)]:
-        served += len(body)
-        compressed += len(gzip.compress(body))
+    # As a browser asks: compressed where the server compresses, counted as it travels.
+    served, compressed = len(first_page), len(gzip.compress(first_page))
+    for path in dict.fromkeys(assets):
+        answer = opener.open(urllib.request.Request(base + path, headers={"Accept-Encoding": "br, gzip"}),
+                             timeout=30)
+        wire = answer.read()
+        encoding = answer.headers.get("Content-Encoding")
+        plain = brotli.decompress(wire) if encoding == "br" else gzip.decompress(wire) if encoding == "gzip" else wire
+        served += len(wire)
+        compressed += len(gzip.compress(plain))
     idle = opener.open(urllib.request.Request(base + poll_url(first_page.decode()),
                                               headers={"HX-Request": "true"}), timeout=30)
     head = sum(len(k) + len(v) + 4 for k, v in idle.getheaders()) + len("HTTP/1.1 204 No Content\r\n\r\n")

@@ -6,7 +6,7 @@ import urllib.request
 import pytest
 from conftest import at_step, join
 
-from toolkit import agenda, create_app
+from toolkit import ROOT, agenda, create_app
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
 
@@ -119,3 +119,18 @@ def test_the_real_server_names_no_software(server):
         assert_safe_headers(headers, path)
         if status >= 400:
             assert_no_internals(body, path)
+
+
+def test_scripts_and_stylesheets_are_compressed_and_pages_are_not(app):
+    """Pages carry CSRF tokens next to text others typed: never compressed (BREACH)."""
+    import brotli
+
+    client = app.test_client()
+    asked = {"Accept-Encoding": "gzip, deflate, br"}  # as browsers ask
+    script = client.get("/static/vendor/htmx-2.0.11.min.js", headers=asked)
+    assert script.headers.get("Content-Encoding") == "br"
+    plain = brotli.decompress(script.get_data())
+    assert len(plain) == (ROOT / "static/vendor/htmx-2.0.11.min.js").stat().st_size > 2 * len(script.get_data())
+    assert client.get("/static/toolkit.css", headers=asked).headers.get("Content-Encoding") == "br"
+    page = client.get("/", headers=asked)
+    assert page.status_code == 200 and "Content-Encoding" not in page.headers
