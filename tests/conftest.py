@@ -233,6 +233,17 @@ def signed_in(chromium, server):
     return page
 
 
+def prepared(page, server, title) -> str:
+    """Prepare an English workshop called title through the form, as its facilitator; returns its code."""
+    page.goto(server + "/facilitator/workshops/new")
+    page.fill("#f-title", title)
+    page.fill("#f-region", "Twente")
+    page.fill("#f-sector", "Maakindustrie")
+    page.select_option("#f-language", "en")
+    page.click("main button.primary")
+    return page.locator(".code").inner_text().replace(" ", "")
+
+
 def joined(chromium, server, code, name, group):
     """A phone-sized page that has joined workshop code as name of group, on its step page."""
     page = chromium.new_context(locale="en-GB", viewport={"width": 390, "height": 844}).new_page()

@@ -2,20 +2,14 @@
 import re
 
 import pytest
-from conftest import axe_serious, joined, signed_in
+from conftest import axe_serious, joined, prepared, signed_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_sharing_a_workshop_removing_someone_and_reading_the_log(server, chromium):
     page = signed_in(chromium, server)
-    page.goto(server + "/facilitator/workshops/new")
-    page.fill("#f-title", "Trust in the room")
-    page.fill("#f-region", "Twente")
-    page.fill("#f-sector", "Maakindustrie")
-    page.select_option("#f-language", "en")
-    page.click("main button.primary")
-    code = page.locator(".code").inner_text().replace(" ", "")
+    code = prepared(page, server, "Trust in the room")
 
     # A colleague without an account gets a one-time link to make one.
     page.get_by_role("link", name="Facilitators").click()
