@@ -44,11 +44,12 @@ def invite(db: Database, workshop: dict, email, invited_by: dict) -> str | None:
     """Add the account with this address, or invite it; returns the invitation's token (None if added)."""
     email = facilitators.check_email(email)
     with writing(db):
-        if len(team(db, workshop)) >= MAX_TEAM:
+        members = team(db, workshop)
+        if len(members) >= MAX_TEAM:
             raise Invalid(N_("A workshop can have at most %(max)d facilitators."), "email", max=MAX_TEAM)
         account = facilitators.by_email(db, email)
         if account is not None:
-            if any(member["id"] == account["id"] for member in team(db, workshop)):
+            if any(member["id"] == account["id"] for member in members):
                 raise Invalid(N_("This person already runs this workshop."), "email")
             _add(db, workshop, account, invited_by)
             return None

@@ -8,6 +8,7 @@ results depend on them.
 """
 import datetime
 import html
+from contextlib import contextmanager
 import io
 import json
 import re
@@ -24,10 +25,16 @@ MIN_NAME_IN_TEXT = 3
 _TAG = re.compile(rb"<[^>]+>")
 
 
-def _secure(db: Database) -> None:
+@contextmanager
+def _securely(db: Database):
     # Deleted rows and blobs are overwritten in the file, not merely unlinked, so that a copy
-    # of the database file does not carry them on in its free pages.
+    # of the database file does not carry them on in its free pages. Only here: the server
+    # keeps its connections, and a vote taken back need not be overwritten.
     db.execute("PRAGMA secure_delete = ON")
+    try:
+        yield
+    finally:
+        db.execute("PRAGMA secure_delete = OFF")
 
 
 def _checkpoint(db: Database) -> None:
@@ -44,8 +51,7 @@ def delete_workshop(db: Database, workshop: dict) -> None:
     if db.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
         # Everything else goes with the workshop row through ON DELETE CASCADE.
         raise RuntimeError("foreign keys are off: deleting would leave the workshop's rows behind")
-    _secure(db)
-    with writing(db):
+    with _securely(db), writing(db):
         db.execute("DELETE FROM workshops WHERE id = ?", [workshop["id"]])
     _checkpoint(db)
 
@@ -107,8 +113,7 @@ def anonymise(db: Database, workshop: dict) -> dict:
 
     Returns how many participants lost their name and how many Word drafts were withdrawn.
     """
-    _secure(db)
-    with writing(db):
+    with _securely(db), writing(db):
         names = _names(db, workshop)
         scrub = _scrubber(names)
         wid = workshop["id"]
@@ -198,8 +203,7 @@ def remove_expired(db: Database, days: int, now: datetime.datetime | None = None
     """Delete the workshops whose last activity is more than days ago; returns what was removed."""
     if db.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
         raise RuntimeError("foreign keys are off: deleting would leave the workshop's rows behind")
-    _secure(db)
-    with writing(db):
+    with _securely(db), writing(db):
         # Decided inside the write, so nothing that happens meanwhile is deleted with it.
         removed = expired(db, days, now)
         for workshop in removed:

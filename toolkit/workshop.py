@@ -170,12 +170,17 @@ def for_facilitator(db: Database, facilitator_id: int) -> list[dict]:
 def owned(db: Database, code, facilitator_id: int) -> dict:
     """The workshop with this code if the facilitator owns or co-facilitates it; else like a missing one."""
     workshop = by_code(db, code)
-    if workshop["facilitator_id"] != facilitator_id and db.execute(
-        "SELECT 1 FROM workshop_facilitators WHERE workshop_id = ? AND facilitator_id = ?",
-        [workshop["id"], facilitator_id],
-    ).fetchone() is None:
+    if not runs(db, workshop, facilitator_id):
         raise NotFound(code)
     return workshop
+
+
+def runs(db: Database, workshop: dict, facilitator_id) -> bool:
+    """Whether the facilitator owns or co-facilitates the workshop."""
+    return workshop["facilitator_id"] == facilitator_id or db.execute(
+        "SELECT 1 FROM workshop_facilitators WHERE workshop_id = ? AND facilitator_id = ?",
+        [workshop["id"], facilitator_id],
+    ).fetchone() is not None
 
 
 def owned_by(db: Database, code, facilitator_id: int) -> dict:

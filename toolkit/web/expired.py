@@ -6,7 +6,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from toolkit.i18n import N_
-from toolkit.web import error_fragment, htmx
+from toolkit.web import error_fragment, htmx, local_path
 from toolkit.web.agenda_pages import FIELD_LABELS
 
 # Never shown again: tokens mean nothing to a person, and a password must not sit on a page.
@@ -38,9 +38,7 @@ def came_from() -> str | None:
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc != request.host or referrer.scheme not in ("http", "https"):
         return None
-    if not referrer.path.startswith("/") or referrer.path.startswith("//") or "\\" in referrer.path:
-        return None
-    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return local_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
 
 
 def expired(message: str, status: int, log_in: bool = False):

@@ -367,8 +367,7 @@ def team(code):
 @login_required
 def invite(code):
     """Add a colleague with an account, or make an invitation link for one without."""
-    workshop = workshops.owned_by(get_db(), code, g.facilitator["id"])
-    g.workshop = workshop
+    workshop = _owners_workshop(code)
     try:
         token = cofacilitator.invite(get_db(), workshop, request.form.get("email"), g.facilitator)
     except Invalid as error:
@@ -388,7 +387,7 @@ def invite(code):
 @login_required
 def remove_from_team(code, facilitator_id):
     """Stop a co-facilitator running the workshop."""
-    workshop = workshops.owned_by(get_db(), code, g.facilitator["id"])
+    workshop = _owners_workshop(code)
     cofacilitator.remove(get_db(), workshop, facilitator_id)
     flash(gettext("The co-facilitator no longer runs this workshop."), "ok")
     return redirect(url_for(".team", code=code), 303)
@@ -438,10 +437,9 @@ AUDIT_PAGE = 200
 
 
 def _owners_workshop(code) -> dict:
-    """The workshop, for its owner only: co-facilitators run it but never delete or anonymise it."""
-    workshop = _workshop(code)
-    if workshop["facilitator_id"] != g.facilitator["id"]:
-        raise NotFound(code)
+    """The workshop, for its owner only: co-facilitators run it but never invite, delete or anonymise."""
+    workshop = workshops.owned_by(get_db(), code, g.facilitator["id"])
+    g.workshop = workshop
     return workshop
 
 

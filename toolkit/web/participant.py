@@ -64,9 +64,7 @@ def _me(workshop) -> dict | None:
         # Someone without a device is only ever acted for by a facilitator who runs the workshop
         # now: logging out or being removed from the workshop ends it.
         account = facilitators.logged_in(get_db(), session.get("login"))
-        try:
-            workshops.owned(get_db(), workshop["code"], account["id"] if account else None)
-        except NotFound:
+        if account is None or not workshops.runs(get_db(), workshop, account["id"]):
             return None
         audit.act_as("facilitator", account["id"], f"{account['name']} → {participants.label(workshop, me)}")
         return me
