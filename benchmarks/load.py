@@ -67,6 +67,12 @@ def say(message: str):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -393,8 +399,10 @@ def main():
             say("measuring page weight")
             weight = page_weight(base, codes[0])
             say("running the workshops")
+            started, generator = cpu_seconds(server.pid), time.process_time()
             stats, rooms = asyncio.run(run_toolkit(base, codes, args.participants, args.seconds))
             memory = peak_memory_mb(server.pid)
+            cpu = (cpu_seconds(server.pid) - started, time.process_time() - generator)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -406,9 +414,11 @@ def main():
         baseline_log = Path(folder) / "baseline.log"
         baseline, port = serve([sys.executable, "-m", "benchmarks.baseline"], baseline_env, baseline_log)
         try:
+            started, generator = cpu_seconds(baseline.pid), time.process_time()
             base_stats = asyncio.run(run_baseline(f"http://127.0.0.1:{port}",
                                                   args.workshops * args.participants, args.seconds))
             base_memory = peak_memory_mb(baseline.pid)
+            base_cpu = (cpu_seconds(baseline.pid) - started, time.process_time() - generator)
         finally:
             baseline.terminate()
             baseline.wait(timeout=30)
@@ -428,6 +438,10 @@ def main():
     print(f"votes sent {stats.votes_sent}, acknowledged {stats.votes_acked}, "
           f"acknowledged end states stored exactly: {matching} of {total}")
     print(f"server peak memory: toolkit {memory:.0f} MB, baseline {base_memory:.0f} MB")
+    for label, source, (server_cpu, generator_cpu) in (("toolkit", stats, cpu), ("baseline", base_stats, base_cpu)):
+        requests = sum(len(values) for values in source.latency.values())
+        print(f"CPU, {label}: server {server_cpu:.1f} s ({server_cpu / args.seconds:.0%} of a core, "
+              f"{1000 * server_cpu / max(1, requests):.2f} ms a request), load generator {generator_cpu:.1f} s")
     print(f"requests that waited for a free server thread (waitress's queue warnings): "
           f"toolkit {deep_queue}, baseline {base_deep_queue}")
     served, compressed, idle = weight
