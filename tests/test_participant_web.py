@@ -4,6 +4,7 @@ import re
 from conftest import WORKSHOP_FORM, Visitor, join
 
 from toolkit import action, participant, vote
+from toolkit import step as steps
 from toolkit import workshop as workshops
 
 
@@ -59,7 +60,51 @@ def test_voting_without_javascript_redirects_back(app, db, workshop):
     assert vote.tallies(db, workshop)[driver["id"]]["total"] == 2
 
 
-def test_voting_with_htmx_returns_the_vote_area(app, db, workshop):
+def test_a_vote_answers_with_the_controls_it_changed_not_the_whole_step(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    steps.set_revealed(db, workshop, "drivers", True)
+    browser = join(app, workshop)
+    first, second, third = workshops.items(db, workshop, kinds=("driver",))[:3]
+    url = f"/w/{workshop['code']}/items/{{}}/dots"
+    body = browser.post(url.format(first["id"]), {"dots": "2"}, htmx=True).get_data(as_text=True)
+    # Only the voted item's controls and the budget line: results, comments and texts stay put.
+    assert re.findall(r'id="controls-(\d+)" hx-swap-oob="true"', body) == [str(first["id"])]
+    assert 'id="dots-left" hx-swap-oob="true"' in body and "nog 3 stippen" in body
+    assert 'id="vote-area"' not in body and "result-" not in body and "comment" not in body
+    # Spending the last dot disables every "+", so every item's controls come along.
+    body = browser.post(url.format(second["id"]), {"dots": "3"}, htmx=True).get_data(as_text=True)
+    assert f'id="controls-{third["id"]}" hx-swap-oob="true"' in body
+    assert re.search(f'id="plus-{third["id"]}" class="dot-button"\\s+aria-disabled="true"', body)
+    # Taking one back enables them again; moving dots between items while none are left does not.
+    body = browser.post(url.format(second["id"]), {"dots": "2"}, htmx=True).get_data(as_text=True)
+    assert re.search(f'id="plus-{third["id"]}" class="dot-button"\\s+aria-disabled="false"', body)
+    body = browser.post(url.format(first["id"]), {"dots": "1"}, htmx=True).get_data(as_text=True)
+    assert re.findall(r'id="controls-(\d+)" hx-swap-oob="true"', body) == [str(first["id"])]
+
+
+def test_a_points_vote_answers_with_that_item_s_form(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    steps.configure(db, workshop, "drivers", {"method": "points"})
+    browser = join(app, workshop)
+    first, second = workshops.items(db, workshop, kinds=("driver",))[:2]
+    body = browser.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": "30"},
+                        htmx=True).get_data(as_text=True)
+    assert re.findall(r'id="controls-(\d+)" hx-swap-oob="true"', body) == [str(first["id"])]
+    assert f'id="points-{first["id"]}-30"' in body and "nog 70 punten" in body
+
+
+def test_taking_the_last_dot_off_a_hidden_item_takes_it_off_the_list(app, db, workshop):
+    workshop = _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    driver = workshops.items(db, workshop, kinds=("driver",))[0]
+    url = f"/w/{workshop['code']}/items/{driver['id']}/dots"
+    browser.post(url, {"dots": "1"}, htmx=True)
+    workshops.set_hidden(db, workshop, driver["id"], True)
+    body = browser.post(url, {"dots": "0"}, htmx=True).get_data(as_text=True)
+    assert 'id="vote-area" hx-swap-oob="true"' in body and f'id="item-{driver["id"]}"' not in body
+
+
+def test_voting_with_htmx_returns_a_fragment_with_the_budget(app, db, workshop):
     workshop = _step(db, workshop, "drivers")
     browser = join(app, workshop)
     driver = workshops.items(db, workshop, kinds=("driver",))[0]

@@ -89,7 +89,7 @@ def set_dots(db: Database, workshop: dict, participant_id: int, item_id, dots) -
                    DO UPDATE SET dots = excluded.dots, updated_at = excluded.updated_at""",
                 [participant_id, target["id"], dots, workshops.now()],
             )
-    return {"item": target, "dots": dots, "left": max(budget - others - dots, 0)}
+    return {"item": target, "dots": dots, "before": current, "left": max(budget - others - dots, 0)}
 
 
 def tallies(db: Database, workshop: dict) -> dict:

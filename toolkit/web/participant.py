@@ -15,7 +15,7 @@ from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
 from toolkit.web import agenda_pages, become, error_fragment, get_db, htmx, invalid, render, too_many
-from toolkit.web.views import shared_update, step_page
+from toolkit.web.views import voted, shared_update, step_page
 
 bp = Blueprint("participant", __name__)
 
@@ -143,9 +143,7 @@ def set_dots(code, item_id):
     except Invalid as error:
         return step_page(db, workshop, workshop["step"], me=me, error=error)
     if htmx:
-        # The template words the confirmation for the step's method, which it already knows.
-        return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_vote_area.html",
-                         voted=result)
+        return voted(db, workshop, me, result)
     return redirect(url_for(".current_step", code=workshop["code"]) + f"#item-{item_id}", 303)
 
 

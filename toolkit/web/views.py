@@ -66,6 +66,30 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
     return render(template, fragment, status=422 if error is not None else 200, **context)
 
 
+def voted(db, workshop, me, result):
+    """The answer to a vote: the controls it changed and the budget line, not the whole step."""
+    step = workshop["step"]
+    if result["item"]["hidden"]:
+        # Taking the last dot off a hidden item takes the item off one's list: the whole area then.
+        return step_page(db, workshop, step, me=me, fragment="participant/_voted.html", voted=result, whole=True)
+    lang = language()
+    rules = steps.settings(db, workshop, step)
+    mine = vote.my_dots(db, me["id"])
+    left, was_left = result["left"], result["left"] + result["dots"] - result["before"]
+    kinds = workshops.STEP_KINDS[step]
+    if rules["method"] == "dots" and (left <= 0) != (was_left <= 0):
+        # Running out of dots, or getting one back, changes the "+" of every item.
+        listed = workshops.items(db, workshop, kinds=kinds, include_hidden=True, lang=lang)
+        changed = [i for i in listed if not i["hidden"] or mine.get(i["id"])]
+    else:
+        changed = workshops.items(db, workshop, kinds=kinds, include_hidden=True, lang=lang,
+                                  item_id=result["item"]["id"])
+    # The confirmation names the item as the page does, in the participant's language.
+    named = next((i for i in changed if i["id"] == result["item"]["id"]), result["item"])
+    return render("participant/step.html", "participant/_voted.html", workshop=workshop, rules=rules,
+                  items=changed, mine=mine, left=left, voted={**result, "item": named})
+
+
 def shape(workshop, rules, listed, lang) -> str:
     """What a participant's controls in a voting step are drawn from, as a short digest.
 
