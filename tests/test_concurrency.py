@@ -31,7 +31,7 @@ from toolkit.participant import GROUP_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-DOTS_LEFT = re.compile(r'id="dots-left">\D*(\d+)')
+DOTS_LEFT = re.compile(r'id="dots-left"[^>]*>\D*(\d+)')
 OVER_BUDGET = "Je hebt geen stippen meer."  # the refusal, in the workshop's language (nl)
 BUDGET = 5
 PARTICIPANTS = 30

@@ -139,6 +139,9 @@ def test_the_markdown_export_makes_no_markup_of_it(hostile):
 #     with the join code, drawn by segno, its label escaped by chart;
 #   facilitator/workshop.html: the join code (made from CODE_ALPHABET) and the join link,
 #     escaped with |e, placed inside a translated sentence.
+#   participant/_vote_area.html `.head|safe` and `.tail|safe`: an item's text, result and
+#     comments, rendered by our own autoescaped templates once per revision for the whole room
+#     (toolkit/web/views.py, Room.pieces) and placed around each participant's own controls.
 # toolkit/exports.py's _Markup is not markupsafe's: it marks Markdown the exporter built from
 # escaped text, and never reaches a page.
 SAFE_USES = {
@@ -148,6 +151,8 @@ SAFE_USES = {
     ("templates/presenter/_present.html", "matrix|safe"): 1,
     ("templates/facilitator/workshop.html", "|format(workshop.code|spaced_code)|safe"): 1,
     ("templates/facilitator/workshop.html", "|format(link|e, link|e)|safe"): 1,
+    ("templates/participant/_vote_area.html", ".head|safe"): 1,
+    ("templates/participant/_vote_area.html", ".tail|safe"): 1,
 }
 
 

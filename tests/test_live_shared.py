@@ -53,3 +53,39 @@ def test_the_shared_update_moves_the_page_on_to_the_new_revision(app, db, worksh
     revision = workshops.get(db, workshop["id"])["revision"]
     assert anna.get(_poll_url(update), headers={"HX-Request": "true"}).status_code == 204
     assert f"rev={revision}" in _poll_url(update)
+
+
+def test_personal_updates_share_the_room_s_part_and_draw_only_one_s_own(app, db, workshop, monkeypatch):
+    from toolkit.web import views
+
+    workshop, anna, bram, pages = _room(app, db, workshop)
+    first, second = workshops.items(db, workshop, ("driver",))[:2]
+    anna.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": "2"}, htmx=True)
+    bram.post(f"/w/{workshop['code']}/items/{second['id']}/comments", {"body": "Eens", "request_token": "c"})
+    # A new item changes everyone's controls: each gets their own update, around one rendering
+    # of the room's part at this revision.
+    workshops.add_item(db, workshop, {"title": "Nieuw punt", "kind": "driver"}, ("driver",))
+    built = []
+    monkeypatch.setattr(views.Room, "__init__", lambda self, *a, _init=views.Room.__init__: (
+        built.append(a), _init(self, *a))[1])
+    headers = {"HX-Request": "true"}
+    updates = {who: browser.get(_poll_url(pages[who]), headers=headers).get_data(as_text=True)
+               for who, browser in (("anna", anna), ("bram", bram))}
+    assert len(built) == 1
+    assert all('id="vote-area" hx-swap-oob="true"' in update and "Nieuw punt" in update for update in updates.values())
+    # The room's part is the same for both; the controls and the comment forms are each their own.
+    assert updates["anna"].count("Eens") == updates["bram"].count("Eens") == 1
+    assert re.search(f'id="minus-{first["id"]}" class="dot-button" aria-disabled="false"', updates["anna"])
+    assert re.search(f'id="minus-{first["id"]}" class="dot-button" aria-disabled="true"', updates["bram"])
+    assert f'id="comment-form-{second["id"]}-1"' in updates["bram"]
+    assert f'id="comment-form-{second["id"]}-0"' in updates["anna"]
+
+
+def test_one_s_own_comment_shows_in_the_answer_to_it(app, db, workshop):
+    workshop, anna, bram, pages = _room(app, db, workshop)
+    item = workshops.items(db, workshop, ("driver",))[0]
+    # Anna's page drew the room's part at this revision; her comment moves it on, and the answer shows it.
+    answer = anna.post(f"/w/{workshop['code']}/items/{item['id']}/comments",
+                       {"body": "Mijn eigen opmerking", "request_token": "a"}, htmx=True).get_data(as_text=True)
+    assert "Mijn eigen opmerking" in answer
+    assert f'id="comment-form-{item["id"]}-1"' in answer

@@ -16,6 +16,13 @@ from toolkit.web import error_fragment, htmx, language, render
 def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragment=None, **extra):
     """The page for step, as the facilitator or as participant me sees it (or one fragment of it)."""
     lang = language()
+    kinds = workshops.STEP_KINDS.get(step)
+    seen = None
+    if kinds and me is not None and not facilitating:
+        # Read again: after one's own vote or comment the page shows it, and the room's view is kept
+        # per revision, so it must be the revision as it is now.
+        workshop = workshops.get(db, workshop["id"])
+        seen = room(db, workshop, step)
     context = {
         **extra,
         "workshop": workshop,
@@ -23,9 +30,9 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         "facilitating": facilitating,
         "me": me,
         "before_after": workshops.neighbour_steps(step),
-        "counts": participant.count_by_group(db, workshop),
-        "rules": steps.settings(db, workshop, step),
-        "done": steps.done(db, workshop, step),
+        "counts": seen.context["counts"] if seen else participant.count_by_group(db, workshop),
+        "rules": seen.context["rules"] if seen else steps.settings(db, workshop, step),
+        "done": seen.context["done"] if seen else steps.done(db, workshop, step),
         "form": {},
     }
     context["seconds_left"] = steps.seconds_left(context["rules"])
@@ -38,21 +45,26 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         context["study"] = catalogue.study(lang)
         for kind in ("research_question", "driver", "finding", "recommendation", "case"):
             context[kind] = catalogue.items(db, lang, kind)
-    kinds = workshops.STEP_KINDS.get(step)
-    if kinds:
+    if seen is not None:
+        # What the room shares comes read and rendered once per revision; one's own part is drawn here.
+        listed = seen.listed
+        context.update({key: value for key, value in seen.context.items()
+                        if key in ("kinds", "empty_tally", "comments", "tallies", "support", "voter_names")})
+        context.update(pieces=seen.pieces(), shape=seen.shape)
+    elif kinds:
         context["kinds"] = kinds
         listed = workshops.items(db, workshop, kinds=kinds, include_hidden=True, lang=lang)
         context["empty_tally"] = vote.empty_tally()
         context["comments"] = comment.for_items(db, workshop, include_hidden=facilitating)
-        context["items"] = listed
         # Results stay hidden from the room until the facilitator reveals them: nobody follows the crowd.
         if facilitating or context["rules"]["revealed"]:
             context["tallies"] = vote.tallies(db, workshop)
             context["support"] = consensus.support(db, workshop, step)
             if context["rules"]["named_votes"] and not workshop["anonymous"]:
                 context["voter_names"] = vote.voter_names(db, workshop)
+    if kinds:
+        context["items"] = listed
         if me is not None:
-            context["shape"] = shape(workshop, context["rules"], listed, lang)
             mine = context["mine"] = vote.my_dots(db, me["id"])
             # A participant sees hidden items only while they still have dots on them to take back.
             context["items"] = [i for i in listed if not i["hidden"] or mine.get(i["id"])]
@@ -101,41 +113,78 @@ def shape(workshop, rules, listed, lang) -> str:
     return hashlib.sha256(repr(drawn).encode()).hexdigest()[:16]
 
 
-# Shared updates by (database, workshop, revision, language, step, shape): the same bytes for the room.
-_shared: OrderedDict = OrderedDict()
-_shared_lock = threading.Lock()
-SHARED_KEPT = 256
+# What the room sees of a voting step, by (database, workshop, revision, anonymity, language, step):
+# read and rendered once per revision, then shared by every participant's page at that revision.
+_rooms: OrderedDict = OrderedDict()
+_rooms_lock = threading.Lock()
+ROOMS_KEPT = 256
+
+
+class Room:
+    """A voting step as the whole room sees it at one revision: its reads, its shape, its rendered parts."""
+
+    def __init__(self, db, workshop, step, lang):
+        self.lang = lang
+        rules = steps.settings(db, workshop, step)
+        self.listed = workshops.items(db, workshop, kinds=workshops.STEP_KINDS[step], include_hidden=True,
+                                      lang=lang)
+        self.shape = shape(workshop, rules, self.listed, lang)
+        self.context = {"workshop": workshop, "step": step, "rules": rules, "facilitating": False, "me": None,
+                        "shape": self.shape, "kinds": workshops.STEP_KINDS[step],
+                        "comments": comment.for_items(db, workshop, include_hidden=False),
+                        "done": steps.done(db, workshop, step), "counts": participant.count_by_group(db, workshop),
+                        "empty_tally": vote.empty_tally()}
+        if rules["revealed"]:
+            self.context["tallies"] = vote.tallies(db, workshop)
+            self.context["support"] = consensus.support(db, workshop, step)
+            if rules["named_votes"] and not workshop["anonymous"]:
+                self.context["voter_names"] = vote.voter_names(db, workshop)
+        self._lock = threading.Lock()
+        self._update = self._pieces = None
+
+    def update(self) -> str:
+        """The live update for pages whose controls still match: results, comments, the done count."""
+        with self._lock:
+            if self._update is None:
+                self._update = render_template("participant/_live_shared.html", **self.context,
+                                               items=[i for i in self.listed if not i["hidden"]])
+            return self._update
+
+    def pieces(self) -> dict:
+        """Per item id, its head (text) and tail (result, comments) as everyone sees them."""
+        with self._lock:
+            if self._pieces is None:
+                context = dict(self.context)
+                current_app.update_template_context(context)
+                head = current_app.jinja_env.get_template("participant/_item_head.html")
+                tail = current_app.jinja_env.get_template("participant/_item_tail.html")
+                self._pieces = {
+                    item["id"]: {"head": head.render(context, item=item), "tail": tail.render(context, item=item)}
+                    for item in self.listed
+                }
+            return self._pieces
+
+
+def room(db, workshop, step) -> Room:
+    """The room's view of a voting step at the workshop's revision, read once and kept."""
+    lang = language()
+    key = (current_app.config["DATABASE"], workshop["id"], workshop["revision"], workshop["anonymous"], lang, step)
+    with _rooms_lock:
+        found = _rooms.get(key)
+    if found is None:
+        # Two requests may both read a new revision; the second one kept wins, both are right.
+        found = Room(db, workshop, step, lang)
+        with _rooms_lock:
+            _rooms[key] = found
+            while len(_rooms) > ROOMS_KEPT:
+                _rooms.popitem(last=False)
+    return found
 
 
 def shared_update(db, workshop, step, page_shape: str) -> str | None:
     """The update all participants at the same shape get, rendered once per revision; None if the shape moved."""
-    lang = language()
-    rules = steps.settings(db, workshop, step)
-    listed = workshops.items(db, workshop, kinds=workshops.STEP_KINDS[step], include_hidden=True, lang=lang)
-    now_shape = shape(workshop, rules, listed, lang)
-    if page_shape != now_shape:
-        return None
-    key = (current_app.config["DATABASE"], workshop["id"], workshop["revision"], lang, step, now_shape)
-    with _shared_lock:
-        found = _shared.get(key)
-    if found is not None:
-        return found
-    context = {"workshop": workshop, "step": step, "rules": rules, "facilitating": False, "me": None,
-               "shape": now_shape, "items": [i for i in listed if not i["hidden"]],
-               "comments": comment.for_items(db, workshop, include_hidden=False),
-               "done": steps.done(db, workshop, step), "counts": participant.count_by_group(db, workshop),
-               "empty_tally": vote.empty_tally()}
-    if rules["revealed"]:
-        context["tallies"] = vote.tallies(db, workshop)
-        context["support"] = consensus.support(db, workshop, step)
-        if rules["named_votes"] and not workshop["anonymous"]:
-            context["voter_names"] = vote.voter_names(db, workshop)
-    found = render_template("participant/_live_shared.html", **context)
-    with _shared_lock:
-        _shared[key] = found
-        while len(_shared) > SHARED_KEPT:
-            _shared.popitem(last=False)
-    return found
+    seen = room(db, workshop, step)
+    return seen.update() if seen.shape == page_shape else None
 
 
 def matrix(db, workshop, listed, facilitating=False) -> dict:
