@@ -33,6 +33,15 @@ class SharedCatalogue(Domain):
         return translations(str(get_locale()))
 
 
+def _catalogue():
+    """This request's translations, found once: a page asks for dozens of strings, and Flask-Babel
+    looks the language and catalogue up again for every one of them."""
+    found = g.get("_catalogue")
+    if found is None:
+        found = g._catalogue = translations(str(get_locale()))
+    return found
+
+
 htmx = HTMX()
 csrf = CSRFProtect()
 compress = Compress()
@@ -229,6 +238,9 @@ def init_web(app: Flask) -> None:
     app.after_request(_security_headers)
     babel.init_app(app, locale_selector=language)
     babel.domain_instance = SharedCatalogue()
+    app.jinja_env.install_gettext_callables(lambda string: _catalogue().gettext(string),
+                                            lambda one, many, n: _catalogue().ngettext(one, many, n),
+                                            newstyle=True)
     csrf.init_app(app)
     htmx.init_app(app)
     # Stylesheets and scripts only: a compressed page that holds a CSRF token next to text an
