@@ -193,6 +193,76 @@ def test_serve_on_a_busy_port_says_so_and_keeps_the_setup_link(tmp_path):
         first.wait(timeout=10)
 
 
+def _below(pid: int) -> set[int]:
+    """The processes whose parent is pid."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.add(int(entry))
+            except (OSError, ValueError):
+                pass
+    return found
+
+
+def _answers(port: int) -> int:
+    for _ in range(100):
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status
+        except OSError:
+            time.sleep(0.1)
+    return 0
+
+
+def _can_listen(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server binds, past TIME_WAIT
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _until(check, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="several processes need Linux's fork")
+def test_serve_runs_several_processes_restarts_one_that_dies_and_ends_with_its_parent(tmp_path):
+    import signal
+
+    port = _free_port()
+    env = {**os.environ, "TOOLKIT_INSTANCE": str(tmp_path / "i"), "TOOLKIT_DATABASE": str(tmp_path / "s.db")}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from toolkit.cli import main; main()", "serve", "--port", str(port),
+         "--processes", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _answers(port) == 200
+        assert _until(lambda: len(_below(server.pid)) == 2)
+        children = _below(server.pid)
+        # Each serves from the same port, so both take connections.
+        victim = min(children)
+        os.kill(victim, signal.SIGKILL)
+        assert _until(lambda: len(_below(server.pid)) == 2 and victim not in _below(server.pid))
+        assert _answers(port) == 200
+        # Killed outright, the parent leaves no server behind: the port is free again.
+        server.kill()
+        server.wait(timeout=10)
+        assert _until(lambda: _can_listen(port))
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
+
+
 def test_export_to_a_missing_folder_is_refused_before_any_draft(env):
     run("demo", "--out", str(env / "demo.docx"))
     code = connect(env / "cli.db").execute("SELECT code FROM workshops").fetchone()[0]

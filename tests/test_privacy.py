@@ -400,7 +400,7 @@ def test_serve_removes_expired_workshops_at_start_and_then_every_hour(cli_db, mo
     monkeypatch.setattr(cli.threading, "Thread", Thread)
     # No drawing process here: its executor would start its own thread under the fake one above.
     monkeypatch.setattr(cli.documents, "start", lambda *args, **kwargs: None)
-    result = run("serve")
+    result = run("serve", "--processes", "1")  # in this process: several would fork the test runner
     assert result.exit_code == 0, result.output
     assert "Workshops are deleted 365 days after their last activity; 1 removed now." in result.output
     assert codes(cli_db) == {cli_db.fresh["code"]}

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from toolkit import agenda, audit, catalogue, demo, documents, limits
+from toolkit import agenda, audit, catalogue, demo, documents, limits, serving
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
@@ -91,11 +91,13 @@ def _address_for_phones(host: str) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 lets phones on the venue network join.")
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per server process.")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Server processes sharing the port; by default one per core, at most 4.")
 @click.option("--public-url", default=None,
               help="The address participants use, shown in join links, e.g. http://192.168.1.20:5000")
 @with_appcontext
-def serve_command(host, port, threads, public_url):
+def serve_command(host, port, threads, processes, public_url):
     """Run the toolkit on the waitress production server, with the study loaded.
 
     Example: toolkit serve --host 0.0.0.0 --port 8000
@@ -123,10 +125,28 @@ def serve_command(host, port, threads, public_url):
             click.echo(f"No facilitator account yet. Create yours at {url}/setup/{token}")
     finally:
         db.close()
-    _start_retention(current_app.config)
+    processes = processes or serving.default_processes()
     click.echo(f"Workshop toolkit running at {url}  (Ctrl+C stops it)")
-    # Documents are drawn in a process of their own, which imports matplotlib while the room
-    # joins: an export then neither waits for that import nor stalls the room's votes.
+    if processes == 1:
+        _start_retention(current_app.config)
+        _serve_from(server)
+        return
+    click.echo(f"{processes} server processes share the port.")
+    listening = server.socket
+
+    def serve_in_child(number):
+        if number == 0:
+            _start_retention(app.config)  # one of them removes expired workshops
+        _serve_from(waitress.create_server(app, sockets=[listening], threads=threads, ident="",
+                                           max_request_body_size=limits.LARGEST_REQUEST_BYTES))
+
+    serving.run(serve_in_child, processes, click.echo)
+
+
+def _serve_from(server) -> None:
+    """Serve until stopped, with documents drawn in a process of this server's own."""
+    # The drawing process imports matplotlib while the room joins: an export then neither
+    # waits for that import nor stalls the room's votes.
     documents.start()
     server.run()
 

@@ -1,5 +1,7 @@
 """One SQLite connection per request, the pragmas every connection needs, and write transactions."""
+import fcntl
 import hashlib
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -10,6 +12,10 @@ import sqlite_utils
 # SQLite has one writer at a time; queueing writers on a lock inside the process is
 # far cheaper than letting threads sleep in SQLite's busy handler (see STACK.md).
 _write_lock = threading.Lock()
+# Between processes (`toolkit serve` runs several, a command may run beside them) a lock file
+# does the same: waiting on it wakes the moment it is free, where SQLite's busy handler sleeps
+# and retries. Opened once per process and database: a lock belongs to an open file.
+_lock_files: dict[tuple[int, str], int | None] = {}
 
 
 def connect(path) -> sqlite_utils.Database:
@@ -18,6 +24,7 @@ def connect(path) -> sqlite_utils.Database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5)
     db = sqlite_utils.Database(conn)
+    db.lock_path = None if str(path) == ":memory:" else f"{path}-writer.lock"
     db.execute("PRAGMA busy_timeout=5000")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -35,14 +42,34 @@ def writing(db: sqlite_utils.Database):
         yield db
         return
     with _write_lock:
-        db.execute("BEGIN IMMEDIATE")
+        lock_file = _lock_file(getattr(db, "lock_path", None))
+        if lock_file is not None:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
-            yield db
-        except BaseException:
-            db.rollback()
-            raise
-        else:
-            db.commit()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.rollback()
+                raise
+            else:
+                db.commit()
+        finally:
+            if lock_file is not None:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _lock_file(path: str | None) -> int | None:
+    """This process's descriptor of the database's lock file; None where none can be made (SQLite still guards)."""
+    if path is None:
+        return None
+    key = (os.getpid(), path)  # a forked child opens its own: a lock held through the parent's is shared
+    if key not in _lock_files:
+        try:
+            _lock_files[key] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            _lock_files[key] = None  # a read-only folder: SQLite's own locking is all there is
+    return _lock_files[key]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -1,0 +1,101 @@
+"""Several server processes on one listening socket, kept running by the process that started them.
+
+Python runs one thread at a time in a process (the interpreter lock), so a single waitress
+process uses one core however many threads it has. `toolkit serve` binds the port once and
+forks a process per core; each serves from the same socket and the kernel hands every new
+connection to one of them. Everything they share lives in SQLite (sessions are signed cookies),
+so any process can answer any request.
+"""
+import ctypes
+import os
+import signal
+import sys
+import time
+from typing import Callable
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def default_processes() -> int:
+    """One process per core, at most 4 (each keeps its own drawing process); 1 where fork is missing."""
+    if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _end_with(parent: int) -> None:
+    """In a child: the kernel ends it when its parent ends, even when the parent is killed."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent ended before the request above took effect
+        os._exit(0)
+
+
+def run(serve: Callable[[int], None], processes: int, say: Callable[[str], None]) -> None:
+    """Fork processes children that each call serve(number); start another with that number when
+    one ends, until stopped.
+
+    Call it before starting any thread, and start none in this process: a fork copies only the
+    calling thread, and a lock another thread held at that moment would stay held in the child.
+    """
+    parent = os.getpid()
+    children: dict[int, tuple[int, float]] = {}  # pid -> (number, started)
+    stopping = False
+
+    def start_one(number: int):
+        pid = os.fork()
+        if pid == 0:
+            # The child answers Ctrl+C and a plain kill as a lone server does.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _end_with(parent)
+            code = 0
+            try:
+                serve(number)
+            except KeyboardInterrupt:
+                pass
+            except BaseException:  # noqa: BLE001 - whatever ends a child, the parent starts another
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+        children[pid] = (number, time.monotonic())
+
+    def stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for number in range(processes):
+        start_one(number)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        ended = children.pop(pid, None)
+        if ended is None or stopping:
+            continue
+        number, started = ended
+        say(f"A server process ended ({_how(status)}); starting another.")
+        if time.monotonic() - started < 1:
+            time.sleep(1)  # one that fails at once must not be restarted in a tight loop
+        start_one(number)
+
+
+def _how(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
