@@ -1,7 +1,8 @@
 """The baseline for benchmarks.load: the least a Flask app on waitress can do, on this machine.
 
 One small template on GET, one SQLite insert on POST, served like `toolkit serve` serves
-(waitress, 8 threads), so the load test's figures can be read as ratios to it.
+(waitress, 8 threads, one process per core on one port), so the load test's figures can be
+read as ratios to it.
 
 Run: BASELINE_DATABASE=/tmp/b.db .venv/bin/python -m benchmarks.baseline --port 5001
 """
@@ -12,6 +13,8 @@ import threading
 
 import waitress
 from flask import Flask, render_template_string, request
+
+from toolkit import serving
 
 PAGE = "<!doctype html><title>Baseline</title><p>Revision {{ revision }}</p>"
 local = threading.local()
@@ -49,10 +52,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=serving.default_processes())
     args = parser.parse_args()
     app = create_app(os.environ["BASELINE_DATABASE"])
-    waitress.serve(app, host="127.0.0.1", port=args.port, threads=args.threads, ident="baseline",
-                   _quiet=True)
+    server = waitress.create_server(app, host="127.0.0.1", port=args.port, threads=args.threads, ident="")
+    if args.processes == 1:
+        server.run()
+        return
+    serving.run(lambda _number: waitress.create_server(app, sockets=[server.socket], threads=args.threads,
+                                                       ident="").run(), args.processes, print)
 
 
 if __name__ == "__main__":

@@ -67,10 +67,37 @@ def say(message: str):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and every process below it: the server processes and their drawing processes."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                pass  # ended while we looked
+    tree, added = [pid], True
+    while added:
+        below = [child for child, parent in parents.items() if parent in tree and child not in tree]
+        tree += below
+        added = bool(below)
+    return tree
+
+
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU time pid and the processes below it have used so far."""
+    total = 0.0
+    for each in process_tree(pid):
+        try:
+            fields = _stat(each)
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _free_port() -> int:
@@ -92,11 +119,15 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path):
 
 
 def peak_memory_mb(pid: int) -> float:
-    """The process's peak resident memory (VmHWM), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """The peak resident memory (VmHWM) of pid and the processes below it, added up, in MB."""
+    total = 0.0
+    for each in process_tree(pid):
+        try:
+            lines = Path(f"/proc/{each}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) / 1024 for line in lines if line.startswith("VmHWM:"))
+    return total
 
 
 def prepare(folder: Path, workshops: int) -> tuple[dict, list[str]]:
@@ -145,6 +176,7 @@ class Room:
         self.code = code
         self.pending: list[float] = []  # ack times of votes the observer has not seen change yet
         self.expected: dict[tuple[str, int], int] = {}  # (participant, item) -> dots acknowledged
+        self.watched = False  # whether the observer's page is open yet: before, nobody can see a vote
 
 
 async def participant(base, stats, room, index, stop_at, observer, connector, join_window):
@@ -175,6 +207,8 @@ async def participant(base, stats, room, index, stop_at, observer, connector, jo
         next_vote = time.monotonic() + random.uniform(1, 4)
         added = commented = False
         await asyncio.sleep(random.uniform(0, POLL_SECONDS))
+        if observer:
+            room.watched = True
         while time.monotonic() < stop_at:
             sent = time.monotonic()
             status, body, _ = await timed(stats, "poll (idle)", session, "GET", poll, headers=headers)
@@ -201,8 +235,10 @@ async def participant(base, stats, room, index, stop_at, observer, connector, jo
                                                 data={"dots": dots, "csrf_token": token}, headers=headers)
                 if status == 200:
                     stats.votes_acked += 1
+                    if room.watched and room.expected.get((person, item), 0) != dots:
+                        # Only a vote that changed something can be seen changing on another phone.
+                        room.pending.append(time.monotonic())
                     room.expected[(person, item)] = dots
-                    room.pending.append(time.monotonic())
                 next_vote = time.monotonic() + random.uniform(5, 15)
             elif not added and random.random() < 0.02 and step in STEPS:
                 added = True
