@@ -405,6 +405,27 @@ def serve(command, env, log: Path) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
+def measured(command, env, log: Path, load, idle=lambda base: None):
+    """Serve command, call idle(base) on the idle server, then load(base) while measuring.
+
+    Returns what idle and load returned, the server's peak memory, the CPU seconds of the
+    server and of this generator during load, and the server's queue warnings.
+    """
+    server, port = serve(command, env, log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        before = idle(base)
+        say("running the load")
+        started, generator = cpu_seconds(server.pid), time.process_time()
+        result = load(base)
+        memory = peak_memory_mb(server.pid)
+        cpu = (cpu_seconds(server.pid) - started, time.process_time() - generator)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return before, result, memory, cpu, queue_warnings(log)
+
+
 def queue_warnings(log: Path) -> int:
     """How often waitress said its task queue was deep: requests waiting for a thread."""
     return log.read_text(errors="replace").count("Task queue depth")
@@ -426,39 +447,19 @@ def main():
         say("preparing the database")
         env, codes = prepare(Path(folder), args.workshops)
         say("starting toolkit serve")
-        server_log = Path(folder) / "toolkit.log"
-        server, port = serve([sys.executable, "-c", "from toolkit.cli import main; main()", "serve"], env,
-                             server_log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            # Page weight is a property of the pages, measured on the idle server first.
-            say("measuring page weight")
-            weight = page_weight(base, codes[0])
-            say("running the workshops")
-            started, generator = cpu_seconds(server.pid), time.process_time()
-            stats, rooms = asyncio.run(run_toolkit(base, codes, args.participants, args.seconds))
-            memory = peak_memory_mb(server.pid)
-            cpu = (cpu_seconds(server.pid) - started, time.process_time() - generator)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        deep_queue = queue_warnings(server_log)
+        # Page weight is a property of the pages, measured on the idle server first.
+        weight, (stats, rooms), memory, cpu, deep_queue = measured(
+            [sys.executable, "-c", "from toolkit.cli import main; main()", "serve"], env,
+            Path(folder) / "toolkit.log",
+            lambda base: asyncio.run(run_toolkit(base, codes, args.participants, args.seconds)),
+            idle=lambda base: page_weight(base, codes[0]))
         matching, total = stored_votes_match(Path(folder) / "load.db", rooms)
 
         say("running the baseline")
-        baseline_env = {**env, "BASELINE_DATABASE": str(Path(folder) / "baseline.db")}
-        baseline_log = Path(folder) / "baseline.log"
-        baseline, port = serve([sys.executable, "-m", "benchmarks.baseline"], baseline_env, baseline_log)
-        try:
-            started, generator = cpu_seconds(baseline.pid), time.process_time()
-            base_stats = asyncio.run(run_baseline(f"http://127.0.0.1:{port}",
-                                                  args.workshops * args.participants, args.seconds))
-            base_memory = peak_memory_mb(baseline.pid)
-            base_cpu = (cpu_seconds(baseline.pid) - started, time.process_time() - generator)
-        finally:
-            baseline.terminate()
-            baseline.wait(timeout=30)
-        base_deep_queue = queue_warnings(baseline_log)
+        _, base_stats, base_memory, base_cpu, base_deep_queue = measured(
+            [sys.executable, "-m", "benchmarks.baseline"],
+            {**env, "BASELINE_DATABASE": str(Path(folder) / "baseline.db")}, Path(folder) / "baseline.log",
+            lambda base: asyncio.run(run_baseline(base, args.workshops * args.participants, args.seconds)))
 
     print("\n| request | count | per second | p50 | p95 | p99 | refused (4xx) | errors |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")

@@ -137,6 +137,20 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BROWSER_PASSWORD = "browser test password"
 
 
+def english_cli(tmp_path, monkeypatch):
+    """Point the CLI at a fresh, initialised tmp_path/live.db, speaking English; returns tmp_path."""
+    from click.testing import CliRunner
+    from toolkit import cli
+
+    monkeypatch.setenv("TOOLKIT_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("TOOLKIT_DATABASE", str(tmp_path / "live.db"))
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    assert CliRunner().invoke(cli.main, ["init"]).exit_code == 0
+    return tmp_path
+
+
 def free_port():
     """A loopback port nobody listens on."""
     with socket.socket() as s:

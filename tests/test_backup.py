@@ -5,6 +5,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from conftest import english_cli
 from sqlite_utils.migrations import Migrations
 
 from toolkit import cli, participant, vote
@@ -20,12 +21,7 @@ FORM = {"title": "Back-up", "region": "Twente", "sector": "Maakindustrie", "date
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """A CLI over live.db holding a workshop with two participants who voted; its path is .live."""
-    monkeypatch.setenv("TOOLKIT_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setenv("TOOLKIT_DATABASE", str(tmp_path / "live.db"))
-    monkeypatch.setenv("LANG", "en_GB.UTF-8")
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    assert run("init").exit_code == 0
+    english_cli(tmp_path, monkeypatch)
     db = connect(tmp_path / "live.db")
     account = facilitators.create(db, "fa@example.org", "Fa", "correct horse battery")
     room = workshops.create(db, account["id"], FORM)

@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
-from conftest import at_step, join
+from conftest import at_step, english_cli, join
 
 import toolkit.db
 from toolkit import cli
@@ -172,13 +172,7 @@ def test_other_database_errors_stay_server_errors(app, db, workshop, monkeypatch
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch):
     """A CLI over a database holding one workshop."""
-    monkeypatch.setenv("TOOLKIT_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setenv("TOOLKIT_DATABASE", str(tmp_path / "live.db"))
-    monkeypatch.setenv("LANG", "en_GB.UTF-8")
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    assert CliRunner().invoke(cli.main, ["init"]).exit_code == 0
-    return tmp_path
+    return english_cli(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("where", ["missing-folder", "folder-is-a-file", "is-a-folder", "no-file-system"])
