@@ -1,8 +1,8 @@
-"""The baseline for benchmarks.load: the least a Flask app on waitress can do, on this machine.
+"""The baseline for benchmarks.load: the least a Flask app on the toolkit's server can do, on this machine.
 
 One small template on GET, one SQLite insert on POST, served like `toolkit serve` serves
-(waitress, 8 threads, one process per core on one port), so the load test's figures can be
-read as ratios to it.
+(uvicorn with a2wsgi, 8 threads, one process per core on one port), so the load test's figures
+can be read as ratios to it.
 
 Run: BASELINE_DATABASE=/tmp/b.db .venv/bin/python -m benchmarks.baseline --port 5001
 """
@@ -11,7 +11,6 @@ import os
 import sqlite3
 import threading
 
-import waitress
 from flask import Flask, render_template_string, request
 
 from toolkit import serving
@@ -55,12 +54,15 @@ def main():
     parser.add_argument("--processes", type=int, default=serving.default_processes())
     args = parser.parse_args()
     app = create_app(os.environ["BASELINE_DATABASE"])
-    server = waitress.create_server(app, host="127.0.0.1", port=args.port, threads=args.threads, ident="")
+    listening = serving.listen("127.0.0.1", args.port)
+
+    def serve(_number=0):
+        serving.server(serving.wsgi_to_asgi(app, args.threads)).run(sockets=[listening])
+
     if args.processes == 1:
-        server.run()
+        serve()
         return
-    serving.run(lambda _number: waitress.create_server(app, sockets=[server.socket], threads=args.threads,
-                                                       ident="").run(), args.processes, print)
+    serving.run(serve, args.processes, print)
 
 
 if __name__ == "__main__":

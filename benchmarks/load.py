@@ -36,8 +36,8 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 POLLER = re.compile(r'id="live" hx-get="([^"]+)"')
 ITEM = re.compile(r"/items/(\d+)/dots")
 STEPS = ("drivers", "barriers", "recommendations")
-# Connections the generator keeps open at once; below waitress's own limit of 100 channels,
-# so that requests queue in the generator, where their waiting time is measured.
+# Connections the generator keeps open at once: a request beyond them waits in the generator,
+# where its waiting time is measured as part of its latency.
 CONNECTIONS = 90
 
 
@@ -395,7 +395,7 @@ def serve(command, env, log: Path) -> tuple[subprocess.Popen, int]:
     """The server on a free port, its output going to log.
 
     Into a file, never an unread pipe: once a pipe's buffer is full, the server's next log line
-    (waitress warns of a deep queue under load) blocks its event loop, and every request stalls.
+    (a warning under load) blocks its event loop, and every request stalls.
     """
     port = _free_port()
     with log.open("w") as out:
@@ -409,7 +409,7 @@ def measured(command, env, log: Path, load, idle=lambda base: None):
     """Serve command, call idle(base) on the idle server, then load(base) while measuring.
 
     Returns what idle and load returned, the server's peak memory, the CPU seconds of the
-    server and of this generator during load, and the server's queue warnings.
+    server and of this generator during load.
     """
     server, port = serve(command, env, log)
     base = f"http://127.0.0.1:{port}"
@@ -423,12 +423,7 @@ def measured(command, env, log: Path, load, idle=lambda base: None):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return before, result, memory, cpu, queue_warnings(log)
-
-
-def queue_warnings(log: Path) -> int:
-    """How often waitress said its task queue was deep: requests waiting for a thread."""
-    return log.read_text(errors="replace").count("Task queue depth")
+    return before, result, memory, cpu
 
 
 def main():
@@ -448,7 +443,7 @@ def main():
         env, codes = prepare(Path(folder), args.workshops)
         say("starting toolkit serve")
         # Page weight is a property of the pages, measured on the idle server first.
-        weight, (stats, rooms), memory, cpu, deep_queue = measured(
+        weight, (stats, rooms), memory, cpu = measured(
             [sys.executable, "-c", "from toolkit.cli import main; main()", "serve"], env,
             Path(folder) / "toolkit.log",
             lambda base: asyncio.run(run_toolkit(base, codes, args.participants, args.seconds)),
@@ -456,7 +451,7 @@ def main():
         matching, total = stored_votes_match(Path(folder) / "load.db", rooms)
 
         say("running the baseline")
-        _, base_stats, base_memory, base_cpu, base_deep_queue = measured(
+        _, base_stats, base_memory, base_cpu = measured(
             [sys.executable, "-m", "benchmarks.baseline"],
             {**env, "BASELINE_DATABASE": str(Path(folder) / "baseline.db")}, Path(folder) / "baseline.log",
             lambda base: asyncio.run(run_baseline(base, args.workshops * args.participants, args.seconds)))
@@ -479,8 +474,6 @@ def main():
         requests = sum(len(values) for values in source.latency.values())
         print(f"CPU, {label}: server {server_cpu:.1f} s ({server_cpu / args.seconds:.0%} of a core, "
               f"{1000 * server_cpu / max(1, requests):.2f} ms a request), load generator {generator_cpu:.1f} s")
-    print(f"requests that waited for a free server thread (waitress's queue warnings): "
-          f"toolkit {deep_queue}, baseline {base_deep_queue}")
     served, compressed, idle = weight
     print(f"first visit: {served / 1024:.1f} KB as served, {compressed / 1024:.1f} KB gzipped; "
           f"one idle update: {idle} bytes with headers")

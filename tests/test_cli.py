@@ -162,7 +162,7 @@ def test_serve_runs_a_production_server_and_prints_the_setup_link(tmp_path):
             except OSError:
                 time.sleep(0.1)
         assert response.status == 200
-        # waitress, told to name nobody: the development server would send "Server: Werkzeug/…"
+        # uvicorn, told to name nobody: the development server would send "Server: Werkzeug/…"
         assert response.headers.get("Server") is None
         page = urllib.request.urlopen(setup.replace("localhost", "127.0.0.1"), timeout=2).read().decode()
         assert 'name="password"' in page

@@ -111,7 +111,7 @@ def _fetch(url, data=None):
 
 
 def test_the_real_server_names_no_software(server):
-    """`toolkit serve` on waitress: the same headers, and no Server header naming it."""
+    """`toolkit serve` on uvicorn: the same headers, and no Server header naming it."""
     for path, data in (("/", None), ("/static/toolkit.css", None), ("/no/such/page", None),
                        ("/login", b"email=x"), ("/facilitator/", None)):
         status, headers, body = _fetch(server + path, data)

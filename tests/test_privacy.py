@@ -380,14 +380,12 @@ def test_delete_workshop_command(cli_db):
 
 
 def test_serve_removes_expired_workshops_at_start_and_then_every_hour(cli_db, monkeypatch):
-    import waitress
-
     class Server:
-        def run(self):
+        def run(self, sockets):
             pass
 
     monkeypatch.setenv("TOOLKIT_RETENTION_DAYS", "365")
-    monkeypatch.setattr(waitress, "create_server", lambda *args, **kwargs: Server())
+    monkeypatch.setattr(cli.serving, "server", lambda *args, **kwargs: Server())
     started = {}
 
     class Thread:

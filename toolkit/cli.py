@@ -1,4 +1,5 @@
 """The `toolkit` command: a thin shell over the library."""
+import contextvars
 import functools
 import socket
 import sys
@@ -8,7 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from toolkit import agenda, audit, catalogue, demo, documents, limits, serving
+from toolkit import agenda, audit, catalogue, demo, documents, serving
 from toolkit import facilitator as facilitators
 from toolkit import workshop as workshops
 from toolkit.db import connect, migrate
@@ -98,20 +99,15 @@ def _address_for_phones(host: str) -> str:
               help="The address participants use, shown in join links, e.g. http://192.168.1.20:5000")
 @with_appcontext
 def serve_command(host, port, threads, processes, public_url):
-    """Run the toolkit on the waitress production server, with the study loaded.
+    """Run the toolkit on the uvicorn production server, with the study loaded.
 
     Example: toolkit serve --host 0.0.0.0 --port 8000
     """
-    import waitress
-
     _prepare()
     app = current_app._get_current_object()
     try:
         # Bind before anything else: a second serve on a busy port changes nothing.
-        # ident="": no Server header, so answers do not name the server software. Bodies above
-        # the largest any page takes are refused by waitress before they are read.
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="",
-                                        max_request_body_size=limits.LARGEST_REQUEST_BYTES)
+        listening = serving.listen(host, port)
     except OSError as error:
         raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror}") from None
     url = (public_url or f"http://{_address_for_phones(host)}:{port}").rstrip("/")
@@ -129,26 +125,32 @@ def serve_command(host, port, threads, processes, public_url):
     click.echo(f"Workshop toolkit running at {url}  (Ctrl+C stops it)")
     if processes == 1:
         _start_retention(current_app.config)
-        _serve_from(server)
+        _serve_from(app, threads, listening)
         return
     click.echo(f"{processes} server processes share the port.")
-    listening = server.socket
 
     def serve_in_child(number):
         if number == 0:
             _start_retention(app.config)  # one of them removes expired workshops
-        _serve_from(waitress.create_server(app, sockets=[listening], threads=threads, ident="",
-                                           max_request_body_size=limits.LARGEST_REQUEST_BYTES))
+        _serve_from(app, threads, listening)
 
     serving.run(serve_in_child, processes, click.echo)
 
 
-def _serve_from(server) -> None:
-    """Serve until stopped, with documents drawn in a process of this server's own."""
+def _serve_from(app, threads, listening) -> None:
+    """Serve app from the listening socket until stopped, with documents drawn in a process of this server's own."""
     # The drawing process imports matplotlib while the room joins: an export then neither
     # waits for that import nor stalls the room's votes.
     documents.start()
-    server.run()
+    # Outside this command's app context: each request's thread starts from a copy of the
+    # server's context, and a context pushed here would give every request the same `g`.
+    from toolkit.step import CONNECTED_SECONDS
+    from toolkit.web.poll_shortcut import IN_FRONT, PollShortcut
+
+    # Grants last as long as presence may go unrecorded (step.mark_seen), so Flask still sees each page then.
+    served = PollShortcut(serving.wsgi_to_asgi(app, threads, **{IN_FRONT: True}), app.config["DATABASE"],
+                          grant_seconds=CONNECTED_SECONDS / 3)
+    contextvars.Context().run(serving.server(served).run, sockets=[listening])
 
 
 @main.command("create-facilitator")

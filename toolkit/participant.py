@@ -131,6 +131,15 @@ def get(db: Database, workshop: dict, participant_id) -> dict:
     return rows[0]
 
 
+def room_now(db: Database, workshop_id: int, participant_id: int, session_key: str) -> tuple[int, str, str] | None:
+    """The workshop's revision, step and language, if this participant is still in it under this session key."""
+    return db.execute(
+        "SELECT w.revision, w.step, w.language FROM participants p JOIN workshops w ON w.id = p.workshop_id"
+        " WHERE p.id = ? AND p.workshop_id = ? AND p.session_key = ?",
+        [participant_id, workshop_id, session_key],
+    ).fetchone()
+
+
 def in_room(db: Database, workshop: dict) -> list[dict]:
     """Everyone who joined, in order of joining."""
     return list(

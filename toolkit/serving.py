@@ -1,14 +1,16 @@
-"""Several server processes on one listening socket, kept running by the process that started them.
+"""The production server: uvicorn processes on one listening socket, kept running by the process that started them.
 
-Python runs one thread at a time in a process (the interpreter lock), so a single waitress
-process uses one core however many threads it has. `toolkit serve` binds the port once and
-forks a process per core; each serves from the same socket and the kernel hands every new
-connection to one of them. Everything they share lives in SQLite (sessions are signed cookies),
-so any process can answer any request.
+Each process runs uvicorn (HTTP parsed in C by httptools, on uvloop where it exists) and hands
+the Flask app's requests to a pool of threads through a2wsgi. Python runs one thread at a time
+in a process (the interpreter lock), so a single process uses one core however many threads it
+has. `toolkit serve` binds the port once and forks a process per core; each serves from the same
+socket and the kernel hands every new connection to one of them. Everything they share lives in
+SQLite (sessions are signed cookies), so any process can answer any request.
 """
 import ctypes
 import os
 import signal
+import socket
 import sys
 import time
 from typing import Callable
@@ -21,6 +23,38 @@ def default_processes() -> int:
     if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
         return 1
     return max(1, min(os.cpu_count() or 1, 4))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host and port, bound once before any server process starts."""
+    family, kind, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    return socket.create_server(address[:2], family=family, backlog=2048)
+
+
+def wsgi_to_asgi(wsgi_app, threads: int, **environ):
+    """wsgi_app as an ASGI app, called in a pool of threads, with environ added to each request's."""
+    from a2wsgi import WSGIMiddleware
+
+    def terminated(request, start_response):
+        # The ASGI server has taken any chunked encoding off and ends the input where the body
+        # ends, so a body without Content-Length can be read to its end (the WSGI convention).
+        request["wsgi.input_terminated"] = True
+        request.update(environ)
+        return wsgi_app(request, start_response)
+
+    return WSGIMiddleware(terminated, workers=threads)
+
+
+def server(asgi_app):
+    """A uvicorn server for asgi_app that names no software and leaves addresses to the app's proxy settings."""
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(
+        asgi_app, lifespan="off", log_level="warning", access_log=False,
+        server_header=False,  # answers do not name the server software
+        proxy_headers=False,  # TOOLKIT_PROXIES decides whom to trust (toolkit/__init__.py)
+        timeout_graceful_shutdown=10,
+    ))
 
 
 def _end_with(parent: int) -> None:

@@ -80,10 +80,16 @@ def _close_db(_exc=None):
         db.conn.rollback()  # a request that failed half-way leaves nothing open for the next
 
 
+def chosen_language() -> str | None:
+    """The language the user chose on the page, if any."""
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else None
+
+
 def language() -> str:
     """The language of this request: the user's choice, else the workshop's, else the browser's."""
-    chosen = session.get("lang")
-    if chosen in LANGUAGES:
+    chosen = chosen_language()
+    if chosen:
         return chosen
     workshop = g.get("workshop")
     if workshop:

@@ -14,7 +14,8 @@ from toolkit import vote
 from toolkit import workshop as workshops
 from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
-from toolkit.web import agenda_pages, become, error_fragment, get_db, htmx, invalid, render, too_many
+from toolkit.web import (agenda_pages, become, chosen_language, error_fragment, get_db, htmx, invalid, language,
+                         poll_shortcut, render, too_many)
 from toolkit.web.views import voted, shared_update, step_page
 
 bp = Blueprint("participant", __name__)
@@ -163,7 +164,7 @@ def live(code):
     db = get_db()
     steps.mark_seen(db, me)
     if request.args.get("rev") == str(workshop["revision"]):
-        return "", 204
+        return _may_repeat(make_response("", 204), workshop, me)
     page_step = request.args.get("step")
     if page_step != workshop["step"]:
         # The page reloads itself (static/toolkit.js) unless someone is halfway through
@@ -173,12 +174,26 @@ def live(code):
         response.headers["HX-Trigger"] = "room-moved"
         return response
     if workshop["step"] in workshops.STEP_KINDS:
-        shared = shared_update(db, workshop, workshop["step"], request.args.get("shape", ""))
+        shape = request.args.get("shape", "")
+        shared = shared_update(db, workshop, workshop["step"], shape)
         if shared is not None:
             response = make_response(shared)
             response.vary.add("HX-Request")
+            if _may_repeat(response, workshop, me).headers.get(poll_shortcut.GRANT.decode()):
+                response.headers[poll_shortcut.SHARED.decode()] = (
+                    f"{workshop['revision']} {workshop['step']} {shape} {language()}")
             return response
     return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_live.html")
+
+
+def _may_repeat(response, workshop, me):
+    """response, with leave for the poll shortcut in front (if any) to give it again while nothing changes."""
+    # Someone acted for by a facilitator depends on that facilitator's login too: always asked anew.
+    if request.environ.get(poll_shortcut.IN_FRONT) and me["session_key"] and not me["on_behalf"]:
+        # Without a choice of their own, a participant reads the workshop's language, which may change.
+        response.headers[poll_shortcut.GRANT.decode()] = (
+            f"{workshop['id']} {me['id']} {me['session_key']} {chosen_language() or poll_shortcut.WORKSHOPS}")
+    return response
 
 
 @bp.post("/w/<code>/done")

@@ -1,0 +1,234 @@
+"""The poll shortcut in front of Flask: it gives only answers Flask gave, to the browsers Flask gave them to."""
+import asyncio
+import re
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from conftest import WORKSHOP_FORM, at_step, join
+from toolkit import participant as participants
+from toolkit import serving
+from toolkit import step as steps
+from toolkit import workshop as workshops
+from toolkit.web.poll_shortcut import IN_FRONT, PollShortcut
+
+POLLER = re.compile(r'id="live" hx-get="([^"]+)"')
+
+
+class Counted:
+    """A WSGI app that counts the requests it was asked."""
+
+    def __init__(self, app):
+        self.app, self.calls = app, 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.app(environ, start_response)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def shortcut(app, clock=None):
+    """The app behind a poll shortcut, as `toolkit serve` runs it; the Flask side counted."""
+    flask = Counted(app)
+    front = PollShortcut(serving.wsgi_to_asgi(flask, 2, **{IN_FRONT: True}), app.config["DATABASE"],
+                         grant_seconds=10, clock=clock or Clock())
+    return front, flask
+
+
+def get(asgi, url: str, headers: list) -> tuple[int, dict, str]:
+    """One GET through an ASGI app: status, headers (lower case), body."""
+    path, _, query = url.partition("?")
+
+    async def ask():
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+                 "root_path": "", "headers": headers, "client": ("127.0.0.1", 40000),
+                 "server": ("127.0.0.1", 5000)}
+        await asyncio.wait_for(asgi(scope, receive, send), 10)
+        return sent
+
+    sent = asyncio.run(ask())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body.decode()
+
+
+def headers_of(browser) -> list:
+    """The headers htmx's poller sends from this browser."""
+    return [(b"host", b"localhost"), (b"hx-request", b"true"),
+            (b"cookie", f"session={browser.client.get_cookie('session').value}".encode())]
+
+
+def poll_url(page: str) -> str:
+    return POLLER.search(page).group(1).replace("&amp;", "&")
+
+
+def voting_room(app, db, workshop, people=("Anna", "Bram")):
+    workshop = at_step(db, workshop, "drivers")
+    steps.set_revealed(db, workshop, "drivers", True)
+    browsers = [join(app, workshop, name=name) for name in people]
+    pages = [browser.get(f"/w/{workshop['code']}").get_data(as_text=True) for browser in browsers]
+    return workshop, browsers, [poll_url(page) for page in pages]
+
+
+def test_an_unchanged_room_is_answered_without_asking_flask_again(app, db, workshop):
+    workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
+    front, flask = shortcut(app)
+    answers = [get(front, url, headers_of(anna)) for _ in range(4)]
+    assert [status for status, _, _ in answers] == [204] * 4
+    assert flask.calls == 1
+    for _, headers, _ in answers:
+        assert not [name for name in headers if name.startswith("x-toolkit")]  # meant for the shortcut only
+        assert headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
+
+
+def test_one_rendering_of_a_change_reaches_the_whole_room(app, db, workshop):
+    workshop, (anna, bram, cas), urls = voting_room(app, db, workshop, ("Anna", "Bram", "Cas"))
+    front, flask = shortcut(app)
+    for browser, url in zip((anna, bram, cas), urls):
+        assert get(front, url, headers_of(browser))[0] == 204
+    item = workshops.items(db, workshop, ("driver",))[0]
+    assert anna.post(f"/w/{workshop['code']}/items/{item['id']}/dots", {"dots": "2"}, htmx=True).status_code == 200
+    calls = flask.calls
+    seen = [get(front, url, headers_of(browser)) for browser, url in zip((bram, cas, anna), urls)]
+    assert flask.calls == calls + 1  # Bram's poll asked Flask; Cas and Anna got the same bytes from the shortcut
+    assert [status for status, _, _ in seen] == [200, 200, 200]
+    assert seen[0][2] == seen[1][2] == seen[2][2] and "Totaal: 2" in seen[0][2]
+    assert not [name for _, headers, _ in seen for name in headers if name.startswith("x-toolkit")]
+    # The same bytes Flask gives any one of them
+    assert cas.get(urls[1], headers={"HX-Request": "true"}).get_data(as_text=True) == seen[1][2]
+    newer = poll_url(seen[0][2])
+    assert get(front, newer, headers_of(bram))[0] == 204 and flask.calls == calls + 1
+
+
+def test_someone_removed_is_sent_to_the_join_page_at_their_next_poll(app, db, workshop):
+    workshop, (anna, bram), (url, _) = voting_room(app, db, workshop)
+    front, flask = shortcut(app)
+    assert get(front, url, headers_of(anna))[0] == 204
+    participants.remove(db, workshop, anna.participant_id)
+    assert get(front, url, headers_of(bram))[0] == 200  # the room's update at the new revision, kept
+    status, headers, body = get(front, url, headers_of(anna))
+    assert status == 200 and headers["hx-redirect"] == f"/j/{workshop['code']}" and body == ""
+
+
+def test_a_new_participant_given_a_removed_ones_id_does_not_inherit_the_grant(app, db, workshop):
+    workshop, (anna,), (url,) = voting_room(app, db, workshop, ("Anna",))
+    front, flask = shortcut(app)
+    assert get(front, url, headers_of(anna))[0] == 204
+    participants.remove(db, workshop, anna.participant_id)
+    # SQLite gives the next row the freed id: same id, another session key.
+    again = join(app, workshop, name="Dirk")
+    assert again.participant_id == anna.participant_id
+    assert get(front, url, headers_of(anna))[1].get("hx-redirect") == f"/j/{workshop['code']}"
+
+
+def test_each_page_reaches_flask_once_per_grant_so_presence_is_recorded(app, db, workshop):
+    workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
+    clock = Clock()
+    front, flask = shortcut(app, clock)
+    for _ in range(3):
+        get(front, url, headers_of(anna))
+    assert flask.calls == 1
+    clock.now += 10
+    get(front, url, headers_of(anna))
+    assert flask.calls == 2
+
+
+def test_a_page_in_the_workshops_language_follows_a_change_of_it(app, db, workshop):
+    workshop, (anna, bram), urls = voting_room(app, db, workshop)
+    front, flask = shortcut(app)
+    for browser, url in zip((anna, bram), urls):
+        assert get(front, url, headers_of(browser))[0] == 204
+    db.execute("UPDATE workshops SET language = 'en' WHERE id = ?", [workshop["id"]])
+    db.conn.commit()
+    item = workshops.items(db, workshop, ("driver",))[0]
+    anna.post(f"/w/{workshop['code']}/items/{item['id']}/dots", {"dots": "1"}, htmx=True)
+    for browser, url in zip((anna, bram), urls):
+        status, _, body = get(front, url, headers_of(browser))
+        assert status == 200 and "Total: 1" in body, body[:300]
+
+
+def test_without_the_shortcut_flask_sends_no_grant(app, db, workshop):
+    """Outside `toolkit serve` (tests, the development server) nothing meant for the shortcut reaches a browser."""
+    workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
+    answer = anna.get(url, headers={"HX-Request": "true"})
+    assert answer.status_code == 204
+    assert not [name for name in answer.headers.keys() if name.lower().startswith("x-toolkit")]
+
+
+def test_a_grant_cannot_be_sent_by_a_browser(app, db, workshop):
+    workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
+    front, flask = shortcut(app)
+    forged = headers_of(anna)[:2] + [(b"x-toolkit-grant", f"{workshop['id']} 1 x nl".encode())]
+    for _ in range(3):
+        assert get(front, url, forged)[1].get("hx-redirect") is None
+    assert flask.calls == 3
+
+
+# Mostly polls, as in a room; each of the others changes what a poll should be answered.
+KINDS = ["poll"] * 4 + ["poll old"] * 2 + ["vote", "vote", "comment", "item", "remove", "step", "time"]
+ACTIONS = st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 2)), min_size=1, max_size=24)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=ACTIONS)
+@example(actions=[("poll", 0), ("remove", 0), ("poll", 1)])  # the removed one's grant, and an update kept
+@example(actions=[("item", 0), ("poll", 0), ("vote", 1), ("poll", 1), ("poll old", 2)])  # a page of another shape
+def test_the_shortcut_never_answers_otherwise_than_flask(app, db, facilitator, actions):
+    """Whatever happens in the room, an answer the shortcut gives is the one Flask gives at that moment."""
+    workshop = workshops.create(db, facilitator.account["id"], WORKSHOP_FORM)
+    workshop, browsers, urls = voting_room(app, db, workshop, ("Anna", "Bram", "Cas"))
+    first = list(urls)
+    clock = Clock()
+    front, flask = shortcut(app, clock)
+    removed = set()
+
+    def poll(who, url):
+        calls = flask.calls
+        status, _, body = get(front, url, headers_of(browsers[who]))
+        if flask.calls == calls:  # answered by the shortcut: Flask must say the same now
+            expected = browsers[who].get(url, headers={"HX-Request": "true"})
+            assert (status, body) == (expected.status_code, expected.get_data(as_text=True))
+            assert who not in removed
+        if status == 200 and POLLER.search(body):
+            urls[who] = poll_url(body)
+
+    for action, who in actions:
+        browser = browsers[who]
+        code = workshop["code"]
+        items = workshops.items(db, workshop, workshops.STEP_KINDS[workshop["step"]])
+        if action == "poll":  # the whole room, starting with who
+            for each in (who, (who + 1) % 3, (who + 2) % 3):
+                poll(each, urls[each])
+        elif action == "poll old":  # a page that missed every change so far
+            poll(who, first[who])
+        elif who in removed:
+            continue
+        elif action == "vote" and items:
+            browser.post(f"/w/{code}/items/{items[0]['id']}/dots", {"dots": str(who + 1)}, htmx=True)
+        elif action == "comment" and items:
+            browser.post(f"/w/{code}/items/{items[-1]['id']}/comments", {"body": f"Opmerking {who}"}, htmx=True)
+        elif action == "item":
+            browser.post(f"/w/{code}/items", {"title": f"Eigen punt {len(items)}", "explanation": ""})
+        elif action == "remove":
+            participants.remove(db, workshop, browser.participant_id)
+            removed.add(who)
+        elif action == "step":
+            workshop = at_step(db, workshop, "barriers" if workshop["step"] == "drivers" else "drivers")
+        elif action == "time":
+            clock.now += 10

@@ -1,0 +1,154 @@
+"""Answers Flask gave to a participant's poll, given again without Flask while the room stands still.
+
+Every open participant page asks every 1.5 s what changed (templates/shared/_poller.html). At a
+national workshop day that is thousands of requests a second, and nearly all get one of two
+answers: nothing (204), or the update the whole room shares at the new revision. Flask decides
+both (`live` in toolkit/web/participant.py). When this shortcut is in front it says so in two
+headers meant only for the shortcut, which takes them off: a grant (this browser is this
+participant of this workshop, under this session key and language) and, on a shared update,
+which revision, step and shape its bytes are for.
+
+The shortcut gives the same answer to a request with the same headers (so the same cookie,
+language and page) only after checking in SQLite that the participant is still in the workshop
+under that key, and reading the workshop's revision and step as they are now. Anything else goes
+to Flask: another question, a changed room that no shared update covers yet, and every browser
+once its grant is older than the interval at which presence is recorded.
+"""
+import re
+import sqlite3
+import time
+from collections import OrderedDict
+from typing import NamedTuple
+
+from toolkit import participant as participants
+from toolkit.db import connect
+
+# Set in the WSGI environ of every request that passed the shortcut: Flask grants only then.
+IN_FRONT = "toolkit.poll_shortcut"
+GRANT = b"x-toolkit-grant"
+SHARED = b"x-toolkit-shared"
+WORKSHOPS = "workshop"  # in a grant: the participant reads the workshop's language, whichever it is now
+LIVE = re.compile(r"/w/[^/]+/live")
+# Queries the pages make: nothing here needs decoding, so the shortcut reads them as Flask does.
+PLAIN_QUERY = re.compile(rb"(?:[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]*(?:&|$))*")
+GRANTS_KEPT = 20_000  # a grant is keyed by its request headers: well under 1 KB each
+SHARED_KEPT = 2_000
+NOT_IN_A_204 = {b"content-length", b"content-type"}
+
+
+class Grant(NamedTuple):
+    workshop: int
+    participant: int
+    session_key: str
+    lang: str  # or WORKSHOPS
+    until: float
+    headers: list  # the answer's headers, less its length and type
+
+
+class PollShortcut:
+    """ASGI app: app behind a shortcut for participants' polls of a room that has not changed for them."""
+
+    def __init__(self, app, database: str, grant_seconds: float, clock=time.monotonic):
+        self.app = app
+        self.database = database
+        self.grant_seconds = grant_seconds
+        self.clock = clock
+        self.grants: OrderedDict = OrderedDict()  # (path, scheme, headers) -> Grant
+        self.shared: OrderedDict = OrderedDict()  # (workshop, revision, step, shape, lang) -> (headers, body)
+        self._db = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET" or not LIVE.fullmatch(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope["scheme"], tuple(scope["headers"]))
+        answer = self._answer(key, scope["query_string"])
+        if answer is None:
+            await self.app(scope, receive, self._learning(key, send))
+            return
+        status, headers, body = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _answer(self, key, query_string: bytes):
+        """Flask's answer to this request, when it is known; None when only Flask can tell."""
+        grant = self.grants.get(key)
+        if grant is None or not PLAIN_QUERY.fullmatch(query_string):
+            return None
+        if self.clock() >= grant.until:
+            del self.grants[key]  # time to record presence again, and look at the session anew
+            return None
+        now = self._room_now(grant)
+        if now is None:
+            del self.grants[key]
+            return None
+        revision, step, workshop_language = now
+        query = {}
+        for pair in query_string.decode().split("&"):
+            name, _, value = pair.partition("=")
+            query.setdefault(name, value)  # the first one counts, as in Flask's request.args
+        if query.get("rev") == str(revision):
+            return 204, grant.headers, b""
+        if query.get("step") != step:
+            return None
+        lang = workshop_language if grant.lang == WORKSHOPS else grant.lang
+        found = self.shared.get((grant.workshop, revision, step, query.get("shape", ""), lang))
+        return None if found is None else (200, *found)
+
+    def _room_now(self, grant: Grant):
+        try:
+            if self._db is None:
+                # Opened in the server process that uses it; reads in WAL never wait for writers,
+                # and this one runs on the event loop, so it must not wait long for anything.
+                self._db = connect(self.database)
+                self._db.execute("PRAGMA busy_timeout=50")
+                self._db.execute("PRAGMA query_only=ON")
+            return participants.room_now(self._db, grant.workshop, grant.participant, grant.session_key)
+        except sqlite3.Error:
+            return None
+
+    def _learning(self, key, send):
+        """send, taking the shortcut's headers off Flask's answer and learning from them."""
+        sharing = {}
+
+        async def learning(message):
+            if message["type"] == "http.response.start":
+                headers, granted, shared = [], None, None
+                for name, value in message["headers"]:
+                    if name == GRANT:
+                        granted = value
+                    elif name == SHARED:
+                        shared = value
+                    else:
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+                grant = self._grant(key, granted, headers, message["status"])
+                if grant is not None and shared is not None and message["status"] == 200:
+                    revision, step, shape, lang = shared.decode().split(" ")
+                    sharing.update(key=(grant.workshop, int(revision), step, shape, lang),
+                                   headers=headers, body=[])
+            elif message["type"] == "http.response.body" and sharing:
+                sharing["body"].append(message.get("body", b""))
+                if not message.get("more_body"):
+                    self._keep(self.shared, sharing["key"], (sharing["headers"], b"".join(sharing["body"])),
+                               SHARED_KEPT)
+            await send(message)
+
+        return learning
+
+    def _grant(self, key, granted: bytes | None, headers: list, status: int) -> Grant | None:
+        if granted is None or status not in (200, 204) or any(name == b"set-cookie" for name, _ in headers):
+            self.grants.pop(key, None)
+            return None
+        workshop, participant, session_key, lang = granted.decode().split(" ")
+        grant = Grant(int(workshop), int(participant), session_key, lang, self.clock() + self.grant_seconds,
+                      [(name, value) for name, value in headers if name not in NOT_IN_A_204])
+        self._keep(self.grants, key, grant, GRANTS_KEPT)
+        return grant
+
+    @staticmethod
+    def _keep(kept: OrderedDict, key, value, most: int) -> None:
+        kept[key] = value
+        kept.move_to_end(key)
+        while len(kept) > most:
+            kept.popitem(last=False)
