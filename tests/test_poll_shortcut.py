@@ -10,7 +10,7 @@ from toolkit import participant as participants
 from toolkit import serving
 from toolkit import step as steps
 from toolkit import workshop as workshops
-from toolkit.web.poll_shortcut import IN_FRONT, PollShortcut
+from toolkit.web.poll_shortcut import FRESH_SECONDS, IN_FRONT, PollShortcut
 
 POLLER = re.compile(r'id="live" hx-get="([^"]+)"')
 
@@ -34,11 +34,11 @@ class Clock:
         return self.now
 
 
-def shortcut(app, clock=None):
+def shortcut(app, clock=None, fresh=FRESH_SECONDS):
     """The app behind a poll shortcut, as `toolkit serve` runs it; the Flask side counted."""
     flask = Counted(app)
     front = PollShortcut(serving.wsgi_to_asgi(flask, 2, **{IN_FRONT: True}), app.config["DATABASE"],
-                         grant_seconds=10, clock=clock or Clock())
+                         grant_seconds=10, clock=clock or Clock(), fresh_seconds=fresh)
     return front, flask
 
 
@@ -76,6 +76,10 @@ def headers_of(browser) -> list:
 
 def poll_url(page: str) -> str:
     return POLLER.search(page).group(1).replace("&amp;", "&")
+
+
+def revision_in(url: str) -> int:
+    return int(re.search(r"[?&]rev=(\d+)", url).group(1))
 
 
 def voting_room(app, db, workshop, people=("Anna", "Bram")):
@@ -163,6 +167,53 @@ def test_a_page_in_the_workshops_language_follows_a_change_of_it(app, db, worksh
         assert status == 200 and "Total: 1" in body, body[:300]
 
 
+def test_a_room_voting_fast_is_rendered_at_most_once_a_second(app, db, workshop):
+    workshop, (anna, bram, cas), urls = voting_room(app, db, workshop, ("Anna", "Bram", "Cas"))
+    clock = Clock()
+    front, flask = shortcut(app, clock)
+    for browser, url in zip((anna, bram, cas), urls):
+        get(front, url, headers_of(browser))
+    first, second = workshops.items(db, workshop, ("driver",))[:2]
+    vote_url = f"/w/{workshop['code']}/items/%d/dots"
+    anna.post(vote_url % first["id"], {"dots": "1"}, htmx=True)
+    calls = flask.calls
+    _, _, rendered = get(front, urls[1], headers_of(bram))  # Flask renders the room once
+    assert flask.calls == calls + 1
+    anna.post(vote_url % second["id"], {"dots": "1"}, htmx=True)  # and the room moves on at once
+    clock.now += FRESH_SECONDS / 2
+    status, _, body = get(front, urls[2], headers_of(cas))
+    assert (status, body) == (200, rendered) and flask.calls == calls + 1  # the update of half a second ago
+    assert get(front, poll_url(rendered), headers_of(bram))[0] == 204 and flask.calls == calls + 1
+    clock.now += FRESH_SECONDS / 2
+    status, _, newest = get(front, poll_url(rendered), headers_of(cas))  # a second old: Flask renders again
+    assert status == 200 and flask.calls == calls + 2
+    assert revision_in(poll_url(newest)) == workshops.get(db, workshop["id"])["revision"] > revision_in(poll_url(rendered))
+
+
+def test_what_a_page_shows_of_the_room_moves_its_revision_with_it(app, db, workshop):
+    """A comment's answer shows the room as it is now, so the page's poller asks from there: nothing older follows."""
+    workshop, (anna, bram), urls = voting_room(app, db, workshop)
+    front, flask = shortcut(app)
+    assert get(front, urls[0], headers_of(anna))[0] == 204  # Anna's page is known to the shortcut
+    item = workshops.items(db, workshop, ("driver",))[0]
+    bram.post(f"/w/{workshop['code']}/items/{item['id']}/dots", {"dots": "1"}, htmx=True)
+    kept = get(front, urls[1], headers_of(bram))[2]  # the room's update, fresh for a second
+    answer = anna.post(f"/w/{workshop['code']}/items/{item['id']}/comments", {"body": "Eerst de scholen"},
+                       htmx=True).get_data(as_text=True)
+    now = workshops.get(db, workshop["id"])["revision"]
+    moved = re.search(r'<div id="live" [^>]*hx-swap-oob="true"', answer)
+    assert moved and f"rev={now}&amp;" in moved.group(0)
+    assert "Eerst de scholen" in answer
+    bram.post(f"/w/{workshop['code']}/items/{item['id']}/dots", {"dots": "2"}, htmx=True)
+    status, _, body = get(front, poll_url(moved.group(0)), headers_of(anna))
+    assert status == 200 and body != kept and "Eerst de scholen" in body  # never the update from before the comment
+    done = anna.post(f"/w/{workshop['code']}/done", {"done": "1"}, htmx=True).get_data(as_text=True)
+    assert f"rev={workshops.get(db, workshop['id'])['revision']}&amp;" in done
+    # A full page carries one poller, not a moved one as well
+    page = anna.get(f"/w/{workshop['code']}").get_data(as_text=True)
+    assert page.count('id="live"') == 1 and "hx-swap-oob" not in re.search(r'<div id="live"[^>]*>', page).group(0)
+
+
 def test_without_the_shortcut_flask_sends_no_grant(app, db, workshop):
     """Outside `toolkit serve` (tests, the development server) nothing meant for the shortcut reaches a browser."""
     workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
@@ -186,25 +237,37 @@ ACTIONS = st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 2)), min_siz
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(actions=ACTIONS)
-@example(actions=[("poll", 0), ("remove", 0), ("poll", 1)])  # the removed one's grant, and an update kept
-@example(actions=[("item", 0), ("poll", 0), ("vote", 1), ("poll", 1), ("poll old", 2)])  # a page of another shape
-def test_the_shortcut_never_answers_otherwise_than_flask(app, db, facilitator, actions):
-    """Whatever happens in the room, an answer the shortcut gives is the one Flask gives at that moment."""
+@given(actions=ACTIONS, fresh=st.sampled_from([0.0, FRESH_SECONDS]))
+@example(actions=[("poll", 0), ("remove", 0), ("poll", 1)], fresh=0.0)  # the removed one's grant, an update kept
+@example(actions=[("poll", 0), ("remove", 0), ("poll", 1)], fresh=FRESH_SECONDS)
+@example(actions=[("item", 0), ("poll", 0), ("vote", 1), ("poll", 1), ("poll old", 2)], fresh=0.0)  # another shape
+@example(actions=[("item", 0), ("poll", 0), ("vote", 1), ("poll", 1), ("poll old", 2)], fresh=FRESH_SECONDS)
+def test_the_shortcut_never_answers_otherwise_than_flask(app, db, facilitator, actions, fresh):
+    """Whatever happens in the room, an answer the shortcut gives is one Flask gives.
+
+    Without freshness it is Flask's answer at that moment. With it, it may be Flask's answer from
+    less than FRESH_SECONDS ago, but never one older than the page, and never to someone removed.
+    """
     workshop = workshops.create(db, facilitator.account["id"], WORKSHOP_FORM)
     workshop, browsers, urls = voting_room(app, db, workshop, ("Anna", "Bram", "Cas"))
     first = list(urls)
     clock = Clock()
-    front, flask = shortcut(app, clock)
+    front, flask = shortcut(app, clock, fresh)
     removed = set()
 
     def poll(who, url):
         calls = flask.calls
         status, _, body = get(front, url, headers_of(browsers[who]))
-        if flask.calls == calls:  # answered by the shortcut: Flask must say the same now
-            expected = browsers[who].get(url, headers={"HX-Request": "true"})
-            assert (status, body) == (expected.status_code, expected.get_data(as_text=True))
+        if flask.calls == calls:  # answered by the shortcut
             assert who not in removed
+            page, now = revision_in(url), workshops.get(db, workshop["id"])["revision"]
+            expected = browsers[who].get(url, headers={"HX-Request": "true"})
+            if status == 200 and revision_in(poll_url(body)) < now:
+                assert fresh and revision_in(poll_url(body)) > page  # newer than the page, if not the newest
+            elif status == 204 and page < now:
+                assert fresh  # the page has the newest update rendered less than `fresh` ago
+            else:  # Flask's answer now
+                assert (status, body) == (expected.status_code, expected.get_data(as_text=True))
         if status == 200 and POLLER.search(body):
             urls[who] = poll_url(body)
 
@@ -222,7 +285,10 @@ def test_the_shortcut_never_answers_otherwise_than_flask(app, db, facilitator, a
         elif action == "vote" and items:
             browser.post(f"/w/{code}/items/{items[0]['id']}/dots", {"dots": str(who + 1)}, htmx=True)
         elif action == "comment" and items:
-            browser.post(f"/w/{code}/items/{items[-1]['id']}/comments", {"body": f"Opmerking {who}"}, htmx=True)
+            answer = browser.post(f"/w/{code}/items/{items[-1]['id']}/comments", {"body": f"Opmerking {who}"},
+                                  htmx=True).get_data(as_text=True)
+            if POLLER.search(answer):
+                urls[who] = poll_url(answer)  # the page's poller moved with what the answer shows
         elif action == "item":
             browser.post(f"/w/{code}/items", {"title": f"Eigen punt {len(items)}", "explanation": ""})
         elif action == "remove":

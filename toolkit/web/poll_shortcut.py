@@ -11,8 +11,15 @@ which revision, step and shape its bytes are for.
 The shortcut gives the same answer to a request with the same headers (so the same cookie,
 language and page) only after checking in SQLite that the participant is still in the workshop
 under that key, and reading the workshop's revision and step as they are now. Anything else goes
-to Flask: another question, a changed room that no shared update covers yet, and every browser
-once its grant is older than the interval at which presence is recorded.
+to Flask: another question, a changed room that no shared update covers, and every browser once
+its grant is older than the interval at which presence is recorded.
+
+While a room votes with its results shown, every vote is a new revision, several a second in a
+large room. Rendering each one for every server process would cost more than all the polls, so
+the newest shared update rendered stays good for FRESH_SECONDS: a page older than it gets it,
+a page at it hears that nothing changed, and the next render follows once it is that old. A
+page never gets an update older than its own revision, and each fragment that shows the room
+moves the page's revision with it (toolkit/web/views.py step_page), so nothing shown goes back.
 """
 import re
 import sqlite3
@@ -31,6 +38,7 @@ WORKSHOPS = "workshop"  # in a grant: the participant reads the workshop's langu
 LIVE = re.compile(r"/w/[^/]+/live")
 # Queries the pages make: nothing here needs decoding, so the shortcut reads them as Flask does.
 PLAIN_QUERY = re.compile(rb"(?:[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]*(?:&|$))*")
+FRESH_SECONDS = 1.0  # how long the newest shared update may stand for a room that moved on since
 GRANTS_KEPT = 20_000  # a grant is keyed by its request headers: well under 1 KB each
 SHARED_KEPT = 2_000
 NOT_IN_A_204 = {b"content-length", b"content-type"}
@@ -45,16 +53,26 @@ class Grant(NamedTuple):
     headers: list  # the answer's headers, less its length and type
 
 
+class Shared(NamedTuple):
+    revision: int
+    made: float
+    headers: list
+    body: bytes
+
+
 class PollShortcut:
     """ASGI app: app behind a shortcut for participants' polls of a room that has not changed for them."""
 
-    def __init__(self, app, database: str, grant_seconds: float, clock=time.monotonic):
+    def __init__(self, app, database: str, grant_seconds: float, clock=time.monotonic,
+                 fresh_seconds: float = FRESH_SECONDS):
         self.app = app
         self.database = database
         self.grant_seconds = grant_seconds
+        self.fresh_seconds = fresh_seconds
         self.clock = clock
         self.grants: OrderedDict = OrderedDict()  # (path, scheme, headers) -> Grant
-        self.shared: OrderedDict = OrderedDict()  # (workshop, revision, step, shape, lang) -> (headers, body)
+        # By the workshop's address as well as its id: a removed workshop's id may be given again.
+        self.shared: OrderedDict = OrderedDict()  # (path, workshop, step, shape, lang) -> the newest Shared
         self._db = None
 
     async def __call__(self, scope, receive, send):
@@ -89,11 +107,19 @@ class PollShortcut:
             query.setdefault(name, value)  # the first one counts, as in Flask's request.args
         if query.get("rev") == str(revision):
             return 204, grant.headers, b""
-        if query.get("step") != step:
+        if query.get("step") != step or not query.get("rev", "").isdigit():
             return None
         lang = workshop_language if grant.lang == WORKSHOPS else grant.lang
-        found = self.shared.get((grant.workshop, revision, step, query.get("shape", ""), lang))
-        return None if found is None else (200, *found)
+        found = self.shared.get((key[0], grant.workshop, step, query.get("shape", ""), lang))
+        if found is None or found.revision > revision or (
+                found.revision != revision and self.clock() - found.made >= self.fresh_seconds):
+            return None
+        page = int(query["rev"])
+        if page < found.revision:
+            return 200, found.headers, found.body
+        if page == found.revision:
+            return 204, grant.headers, b""  # the page has the newest update there is to give
+        return None  # a page newer than it: only Flask has that
 
     def _room_now(self, grant: Grant):
         try:
@@ -125,12 +151,14 @@ class PollShortcut:
                 grant = self._grant(key, granted, headers, message["status"])
                 if grant is not None and shared is not None and message["status"] == 200:
                     revision, step, shape, lang = shared.decode().split(" ")
-                    sharing.update(key=(grant.workshop, int(revision), step, shape, lang),
-                                   headers=headers, body=[])
+                    sharing.update(key=(key[0], grant.workshop, step, shape, lang), revision=int(revision),
+                                   made=self.clock(), headers=headers, body=[])
             elif message["type"] == "http.response.body" and sharing:
                 sharing["body"].append(message.get("body", b""))
-                if not message.get("more_body"):
-                    self._keep(self.shared, sharing["key"], (sharing["headers"], b"".join(sharing["body"])),
+                known = self.shared.get(sharing["key"])
+                if not message.get("more_body") and (known is None or known.revision < sharing["revision"]):
+                    self._keep(self.shared, sharing["key"], Shared(sharing["revision"], sharing["made"],
+                                                                   sharing["headers"], b"".join(sharing["body"])),
                                SHARED_KEPT)
             await send(message)
 

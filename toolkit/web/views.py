@@ -75,7 +75,14 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         context["agenda"] = agenda.upcoming(db, workshop)
         context["drafts"] = agenda.drafts(db, workshop) if facilitating else []
     template = "facilitator/workshop.html" if facilitating else "participant/step.html"
-    return render(template, fragment, status=422 if error is not None else 200, **context)
+    response = render(template, fragment, status=422 if error is not None else 200, **context)
+    if seen is not None and fragment not in (None, "participant/_live.html") and htmx \
+            and not htmx.history_restore_request:
+        # This fragment shows the room at this revision: the page's poller moves there with it, so an
+        # update from before it (the poll shortcut may give one a second old) never follows it.
+        response.set_data(response.get_data() + render_template("shared/_poller.html", poller_oob=True,
+                                                                **context).encode())
+    return response
 
 
 def voted(db, workshop, me, result):
