@@ -36,25 +36,29 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 POLLER = re.compile(r'id="live" hx-get="([^"]+)"')
 ITEM = re.compile(r"/items/(\d+)/dots")
 STEPS = ("drivers", "barriers", "recommendations")
-# Connections the generator keeps open at once: a request beyond them waits in the generator,
-# where its waiting time is measured as part of its latency.
-CONNECTIONS = 90
+BUDGET = 5  # dots per step in every workshop prepare() makes
 
 
 class Stats:
     """Latencies and outcomes per kind of request."""
 
-    def __init__(self):
+    def __init__(self, settled_at: float = float("inf")):
         self.latency = defaultdict(list)
+        # The same, for requests sent once everyone has joined: the room voting, not arriving.
+        self.settled_at = settled_at
+        self.settled = defaultdict(list)
         self.errors = defaultdict(int)
         self.refused = defaultdict(int)
         self.bytes = defaultdict(int)
         self.propagation = []
+        self.settled_propagation = []
         self.votes_sent = 0
         self.votes_acked = 0
 
     def add(self, kind: str, seconds: float, status: int, size: int):
         self.latency[kind].append(seconds)
+        if time.monotonic() - seconds >= self.settled_at:
+            self.settled[kind].append(seconds)
         self.bytes[kind] += size
         if status >= 500 or status == 0:
             self.errors[kind] += 1
@@ -155,17 +159,23 @@ def prepare(folder: Path, workshops: int) -> tuple[dict, list[str]]:
     return env, codes
 
 
-async def timed(stats: Stats, kind: str, session, method: str, url: str, **kwargs):
-    """One request, recorded; returns (status, text, response), or (0, "", None) when it failed."""
+def POLL_KIND(status: int) -> str:  # noqa: N802 - used where a kind's name goes
+    """A poll is counted by its answer: something changed (200) or nothing did."""
+    return "poll (change)" if status == 200 else "poll (idle)"
+
+
+async def timed(stats: Stats, kind, session, method: str, url: str, **kwargs):
+    """One request, recorded under kind (or kind(status)); returns (status, text, response), or (0, "", None)."""
+    name = (lambda status: kind) if isinstance(kind, str) else kind
     start = time.perf_counter()
     try:
         async with session.request(method, url, allow_redirects=False, **kwargs) as response:
             body = await response.read()
-            stats.add(kind, time.perf_counter() - start, response.status,
+            stats.add(name(response.status), time.perf_counter() - start, response.status,
                       int(response.headers.get("Content-Length") or len(body)))
             return response.status, body.decode("utf-8", "replace"), response
     except (aiohttp.ClientError, asyncio.TimeoutError):
-        stats.add(kind, time.perf_counter() - start, 0, 0)
+        stats.add(name(0), time.perf_counter() - start, 0, 0)
         return 0, "", None
 
 
@@ -211,12 +221,11 @@ async def participant(base, stats, room, index, stop_at, observer, connector, jo
             room.watched = True
         while time.monotonic() < stop_at:
             sent = time.monotonic()
-            status, body, _ = await timed(stats, "poll (idle)", session, "GET", poll, headers=headers)
+            status, body, response = await timed(stats, POLL_KIND, session, "GET", poll, headers=headers)
             if status == 200:
-                stats.latency["poll (change)"].append(stats.latency["poll (idle)"].pop())
-                stats.bytes["poll (change)"] += len(body)
                 found = poll_url(body)
-                if "room-moved" in body or found is None:
+                # The page reloads itself when the room moved on (static/toolkit.js).
+                if response.headers.get("HX-Trigger") == "room-moved" or found is None:
                     status, page, _ = await timed(stats, "step page", session, "GET", f"/w/{room.code}")
                     found = poll_url(page)
                     step = re.search(r"[?&;]step=([a-z]+)", found).group(1) if found else step
@@ -226,10 +235,14 @@ async def participant(base, stats, room, index, stop_at, observer, connector, jo
                     now = time.monotonic()
                     seen = [t for t in room.pending if t < sent]
                     stats.propagation += [now - t for t in seen]
+                    stats.settled_propagation += [now - t for t in seen if t >= stats.settled_at]
                     room.pending = [t for t in room.pending if t >= sent]
             if time.monotonic() >= next_vote and items:
+                # Only what the page allows: its "+" is disabled once the step's dots are spent.
                 item = random.choice(items)
-                dots = random.randint(0, 2)
+                mine = room.expected.get((person, item), 0)
+                left = BUDGET - sum(room.expected.get((person, i), 0) for i in items)
+                dots = random.randint(0, min(2, mine + left))
                 stats.votes_sent += 1
                 status, _, _ = await timed(stats, "vote", session, "POST", f"/w/{room.code}/items/{item}/dots",
                                                 data={"dots": dots, "csrf_token": token}, headers=headers)
@@ -300,16 +313,18 @@ def venue_address(number: int) -> str:
     return f"127.0.{1 + number // 250}.{1 + number % 250}"
 
 
-async def run_toolkit(base, codes, people, seconds) -> tuple[Stats, list[Room]]:
+async def run_toolkit(base, codes, people, seconds, arrival) -> tuple[Stats, list[Room]]:
     stats = Stats()
     rooms = [Room(code) for code in codes]
     # Each venue's phones reach the server from the venue's own address, as they would through
     # its router: the server's per-client join limits then apply as they do on a real day.
-    per_venue = max(2, CONNECTIONS // len(rooms))
-    connectors = [aiohttp.TCPConnector(limit=per_venue, local_addr=(venue_address(n), 0))
+    # A connection of its own for each phone and facilitator, as their browsers have.
+    connectors = [aiohttp.TCPConnector(limit=people + 1, local_addr=(venue_address(n), 0))
                   for n in range(len(rooms))]
     stop_at = time.monotonic() + seconds
-    join_window = min(30.0, seconds / 4)
+    join_window = arrival if arrival is not None else min(30.0, seconds / 4)
+    # Everyone has joined and loaded their step once the window and a poll interval are over.
+    stats.settled_at = time.monotonic() + join_window + 2 * POLL_SECONDS
     tasks = []
     for room, connector in zip(rooms, connectors):
         tasks.append(facilitate(base, stats, room, stop_at, connector, seconds))
@@ -324,7 +339,7 @@ async def run_toolkit(base, codes, people, seconds) -> tuple[Stats, list[Room]]:
 async def run_baseline(base, clients, seconds) -> Stats:
     """The same pattern against the minimal app: a GET at the poll interval, now and then an insert."""
     stats = Stats()
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+    connector = aiohttp.TCPConnector(limit=clients)
     stop_at = time.monotonic() + seconds
 
     async def client(index):
@@ -431,6 +446,9 @@ def main():
     parser.add_argument("--workshops", type=int, default=50)
     parser.add_argument("--participants", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--arrival", type=float, default=None,
+                        help="seconds over which people arrive and join; by default a quarter of the run, "
+                             "at most 30 s")
     parser.add_argument("--quick", action="store_true", help="2 workshops x 5 people for 6 s")
     args = parser.parse_args()
     if args.quick:
@@ -446,7 +464,7 @@ def main():
         weight, (stats, rooms), memory, cpu = measured(
             [sys.executable, "-c", "from toolkit.cli import main; main()", "serve"], env,
             Path(folder) / "toolkit.log",
-            lambda base: asyncio.run(run_toolkit(base, codes, args.participants, args.seconds)),
+            lambda base: asyncio.run(run_toolkit(base, codes, args.participants, args.seconds, args.arrival)),
             idle=lambda base: page_weight(base, codes[0]))
         matching, total = stored_votes_match(Path(folder) / "load.db", rooms)
 
@@ -464,9 +482,16 @@ def main():
             p50, p95, p99 = percentiles(values)
             print(f"| {label}: {kind} | {len(values)} | {len(values) / args.seconds:.1f} | {p50:.1f} ms | "
                   f"{p95:.1f} ms | {p99:.1f} ms | {source.refused[kind]} | {source.errors[kind]} |")
-    p50, p95, _ = percentiles(stats.propagation)
-    print(f"\npropagation (vote acknowledged -> visible in another participant's next update): "
-          f"p50 {p50 / 1000:.2f} s, p95 {p95 / 1000:.2f} s over {len(stats.propagation)} votes")
+    print("\nOnce everyone has joined (from the end of the arrivals on):\n")
+    print("| request | count | p50 | p95 | p99 |")
+    print("| --- | --- | --- | --- | --- |")
+    for kind in sorted(stats.settled):
+        p50, p95, p99 = percentiles(stats.settled[kind])
+        print(f"| toolkit: {kind} | {len(stats.settled[kind])} | {p50:.1f} ms | {p95:.1f} ms | {p99:.1f} ms |")
+    for label, values in (("", stats.propagation), (", once everyone has joined", stats.settled_propagation)):
+        p50, p95, _ = percentiles(values)
+        print(f"\npropagation{label} (vote acknowledged -> visible in another participant's next update): "
+              f"p50 {p50 / 1000:.2f} s, p95 {p95 / 1000:.2f} s over {len(values)} votes")
     print(f"votes sent {stats.votes_sent}, acknowledged {stats.votes_acked}, "
           f"acknowledged end states stored exactly: {matching} of {total}")
     print(f"server peak memory: toolkit {memory:.0f} MB, baseline {base_memory:.0f} MB")
