@@ -40,7 +40,7 @@ LIVE = re.compile(r"/w/[^/]+/live")
 PLAIN_QUERY = re.compile(rb"(?:[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]*(?:&|$))*")
 FRESH_SECONDS = 1.0  # how long the newest shared update may stand for a room that moved on since
 GRANTS_KEPT = 20_000  # a grant is keyed by its request headers: well under 1 KB each
-SHARED_KEPT = 2_000
+SHARED_KEPT = 500  # a room, step, shape and language each: a day of 50 rooms keeps a few hundred
 NOT_IN_A_204 = {b"content-length", b"content-type"}
 
 
