@@ -377,12 +377,14 @@ def stored_votes_match(database: Path, rooms: list[Room]) -> tuple[int, int]:
     return matching, total
 
 
-def page_weight(base: str, code: str) -> tuple[int, int, int]:
-    """Bytes on the wire for a participant's first visit (as served), all of it gzipped, and one idle update."""
+def page_weight(base: str, code: str) -> tuple[int, int, int, tuple[float, float]]:
+    """Bytes on the wire for a participant's first visit (as served), all of it gzipped, and one idle
+    update; and what an idle update costs on the idle server."""
     import http.cookiejar
     import urllib.request
 
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/j/{code}", timeout=30).read().decode()
     token = CSRF.search(page).group(1)
     data = urllib.parse.urlencode({"name": "Weight", "organisation": "Org", "stakeholder_group": "other",
@@ -403,7 +405,29 @@ def page_weight(base: str, code: str) -> tuple[int, int, int]:
     idle = opener.open(urllib.request.Request(base + poll_url(first_page.decode()),
                                               headers={"HX-Request": "true"}), timeout=30)
     head = sum(len(k) + len(v) + 4 for k, v in idle.getheaders()) + len("HTTP/1.1 204 No Content\r\n\r\n")
-    return served, compressed, head + len(idle.read())
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return served, compressed, head + len(idle.read()), idle_poll_cost(base, poll_url(first_page.decode()), cookie)
+
+
+def idle_poll_cost(base: str, url: str, cookie: str, times: int = 300) -> tuple[float, float]:
+    """p50 in ms of an idle poll over one connection: repeated as a page does (the poll shortcut
+    answers), and with a header that differs each time (so Flask answers every one)."""
+    import http.client
+    import urllib.parse
+
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+
+    def once(extra: dict) -> float:
+        start = time.perf_counter()
+        connection.request("GET", url, headers={"Cookie": cookie, "HX-Request": "true", **extra})
+        connection.getresponse().read()
+        return time.perf_counter() - start
+
+    repeated = [once({}) for _ in range(times)][1:]  # the first one asks Flask
+    each_new = [once({"X-Probe": str(n)}) for n in range(times)]
+    connection.close()
+    return percentiles(repeated)[0], percentiles(each_new)[0]
 
 
 def serve(command, env, log: Path) -> tuple[subprocess.Popen, int]:
@@ -499,9 +523,11 @@ def main():
         requests = sum(len(values) for values in source.latency.values())
         print(f"CPU, {label}: server {server_cpu:.1f} s ({server_cpu / args.seconds:.0%} of a core, "
               f"{1000 * server_cpu / max(1, requests):.2f} ms a request), load generator {generator_cpu:.1f} s")
-    served, compressed, idle = weight
+    served, compressed, idle, (repeated, each_new) = weight
     print(f"first visit: {served / 1024:.1f} KB as served, {compressed / 1024:.1f} KB gzipped; "
           f"one idle update: {idle} bytes with headers")
+    print(f"an idle poll on the idle server, p50 over one connection: {repeated:.2f} ms as a page repeats it "
+          f"(the poll shortcut answers), {each_new:.2f} ms when Flask answers")
     errors = sum(stats.errors.values()) + sum(base_stats.errors.values())
     if errors or matching != total:
         raise SystemExit(f"{errors} errors; {total - matching} acknowledged votes not stored as acknowledged")
