@@ -151,8 +151,9 @@ SAFE_USES = {
     ("templates/presenter/_present.html", "matrix|safe"): 1,
     ("templates/facilitator/workshop.html", "|format(workshop.code|spaced_code)|safe"): 1,
     ("templates/facilitator/workshop.html", "|format(link|e, link|e)|safe"): 1,
-    ("templates/participant/_vote_area.html", ".head|safe"): 1,
-    ("templates/participant/_vote_area.html", ".tail|safe"): 1,
+    ("templates/participant/_item.html", ".head|safe"): 1,
+    ("templates/participant/_item.html", ".tail|safe"): 1,
+    ("templates/participant/_live_added.html", "shared|safe"): 1,
 }
 
 

@@ -62,9 +62,9 @@ def test_personal_updates_share_the_room_s_part_and_draw_only_one_s_own(app, db,
     first, second = workshops.items(db, workshop, ("driver",))[:2]
     anna.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": "2"}, htmx=True)
     bram.post(f"/w/{workshop['code']}/items/{second['id']}/comments", {"body": "Eens", "request_token": "c"})
-    # A new item changes everyone's controls: each gets their own update, around one rendering
+    # A timer changes everyone's controls: each gets their own update, around one rendering
     # of the room's part at this revision.
-    workshops.add_item(db, workshop, {"title": "Nieuw punt", "kind": "driver"}, ("driver",))
+    steps.start_timer(db, workshop, "drivers", 2)
     built = []
     monkeypatch.setattr(views.Room, "__init__", lambda self, *a, _init=views.Room.__init__: (
         built.append(a), _init(self, *a))[1])
@@ -72,7 +72,7 @@ def test_personal_updates_share_the_room_s_part_and_draw_only_one_s_own(app, db,
     updates = {who: browser.get(_poll_url(pages[who]), headers=headers).get_data(as_text=True)
                for who, browser in (("anna", anna), ("bram", bram))}
     assert len(built) == 1
-    assert all('id="vote-area" hx-swap-oob="true"' in update and "Nieuw punt" in update for update in updates.values())
+    assert all('id="vote-area" hx-swap-oob="true"' in update and 'id="timer"' in update for update in updates.values())
     # The room's part is the same for both; the controls and the comment forms are each their own.
     assert updates["anna"].count("Eens") == updates["bram"].count("Eens") == 1
     assert re.search(f'id="minus-{first["id"]}" class="dot-button" aria-disabled="false"', updates["anna"])
@@ -89,3 +89,38 @@ def test_one_s_own_comment_shows_in_the_answer_to_it(app, db, workshop):
                        {"body": "Mijn eigen opmerking", "request_token": "a"}, htmx=True).get_data(as_text=True)
     assert "Mijn eigen opmerking" in answer
     assert f'id="comment-form-{item["id"]}-1"' in answer
+
+
+def test_a_new_item_is_added_to_each_page_with_its_own_controls(app, db, workshop):
+    workshop, anna, bram, pages = _room(app, db, workshop)
+    first = workshops.items(db, workshop, ("driver",))[0]
+    for dots in range(1, 6):  # Anna spends all her dots
+        anna.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": str(dots)}, htmx=True)
+    bram.post(f"/w/{workshop['code']}/items", {"title": "Tekort aan technici", "explanation": ""})
+    new = workshops.items(db, workshop, ("driver",))[-1]
+    headers = {"HX-Request": "true"}
+    updates = {who: browser.get(_poll_url(pages[who]), headers=headers).get_data(as_text=True)
+               for who, browser in (("anna", anna), ("bram", bram))}
+    for who, update in updates.items():
+        # Only the new item is drawn for the page, added at the end of its list, then the room's update.
+        assert 'hx-swap-oob="beforeend:#items-list"' in update and 'id="vote-area"' not in update
+        assert update.count('<li class="item') == 1 and f'id="item-{new["id"]}"' in update
+        assert f'id="comment-form-{new["id"]}-0"' in update and "Tekort aan technici" in update
+        assert f'id="result-{first["id"]}" hx-swap-oob="true"' in update  # the room's results come along
+    # Each with their own "+": Anna has no dots left, Bram has all of his.
+    assert f'id="plus-{new["id"]}" class="dot-button"\n              aria-disabled="true"' in updates["anna"]
+    assert f'id="plus-{new["id"]}" class="dot-button"\n              aria-disabled="false"' in updates["bram"]
+    # The page then asks from the new list, and is up to date.
+    after = _poll_url(updates["bram"])
+    assert f"upto={new['id']}" in after and bram.get(after, headers=headers).status_code == 204
+    whole = bram.get(re.sub(r"upto=\d+", "upto=", _poll_url(pages["bram"])), headers=headers)
+    assert len(updates["bram"]) < len(whole.get_data(as_text=True)) / 2
+
+
+def test_a_page_that_missed_more_than_new_items_gets_its_whole_area(app, db, workshop):
+    workshop, anna, bram, pages = _room(app, db, workshop)
+    bram.post(f"/w/{workshop['code']}/items", {"title": "Tekort aan technici", "explanation": ""})
+    steps.start_timer(db, workshop, "drivers", 2)
+    update = anna.get(_poll_url(pages["anna"]), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="vote-area" hx-swap-oob="true"' in update and "Tekort aan technici" in update
+    assert "beforeend" not in update

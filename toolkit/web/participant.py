@@ -16,7 +16,7 @@ from toolkit.i18n import N_
 from toolkit.validation import Invalid, NotFound
 from toolkit.web import (agenda_pages, become, chosen_language, error_fragment, get_db, htmx, invalid, language,
                          poll_shortcut, render, too_many)
-from toolkit.web.views import voted, shared_update, step_page
+from toolkit.web.views import items_added, room, shared_update, step_page, voted
 
 bp = Blueprint("participant", __name__)
 
@@ -183,6 +183,11 @@ def live(code):
                 response.headers[poll_shortcut.SHARED.decode()] = (
                     f"{workshop['revision']} {workshop['step']} {shape} {language()}")
             return response
+        # Someone added an item: the page gets that item, not its whole voting area again.
+        added = items_added(db, workshop, workshop["step"], shape, request.args.get("upto", ""))
+        if added is not None:
+            return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_live_added.html",
+                             added=added, shared=room(db, workshop, workshop["step"]).update())
     return step_page(db, workshop, workshop["step"], me=me, fragment="participant/_live.html")
 
 

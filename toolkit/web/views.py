@@ -50,7 +50,7 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         listed = seen.listed
         context.update({key: value for key, value in seen.context.items()
                         if key in ("kinds", "empty_tally", "comments", "tallies", "support", "voter_names")})
-        context.update(pieces=seen.pieces(), shape=seen.shape)
+        context.update(pieces=seen.pieces(), shape=seen.shape, upto=seen.context["upto"])
     elif kinds:
         context["kinds"] = kinds
         listed = workshops.items(db, workshop, kinds=kinds, include_hidden=True, lang=lang)
@@ -76,7 +76,7 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
         context["drafts"] = agenda.drafts(db, workshop) if facilitating else []
     template = "facilitator/workshop.html" if facilitating else "participant/step.html"
     response = render(template, fragment, status=422 if error is not None else 200, **context)
-    if seen is not None and fragment not in (None, "participant/_live.html") and htmx \
+    if seen is not None and fragment and not fragment.startswith("participant/_live") and htmx \
             and not htmx.history_restore_request:
         # This fragment shows the room at this revision: the page's poller moves there with it, so an
         # update from before it (the poll shortcut may give one a second old) never follows it.
@@ -136,8 +136,11 @@ class Room:
         self.listed = workshops.items(db, workshop, kinds=workshops.STEP_KINDS[step], include_hidden=True,
                                       lang=lang)
         self.shape = shape(workshop, rules, self.listed, lang)
+        self.rules = rules
         self.context = {"workshop": workshop, "step": step, "rules": rules, "facilitating": False, "me": None,
                         "shape": self.shape, "kinds": workshops.STEP_KINDS[step],
+                        # The last item the page was drawn with: items added later come after it.
+                        "upto": max((i["id"] for i in self.listed), default=0),
                         "comments": comment.for_items(db, workshop, include_hidden=False),
                         "done": steps.done(db, workshop, step), "counts": participant.count_by_group(db, workshop),
                         "empty_tally": vote.empty_tally()}
@@ -192,6 +195,20 @@ def shared_update(db, workshop, step, page_shape: str) -> str | None:
     """The update all participants at the same shape get, rendered once per revision; None if the shape moved."""
     seen = room(db, workshop, step)
     return seen.update() if seen.shape == page_shape else None
+
+
+def items_added(db, workshop, step, page_shape: str, upto: str) -> list | None:
+    """The items a page lacks, when new items after its last one are all that changed for it; else None."""
+    if not upto.isdigit():
+        return None
+    seen = room(db, workshop, step)
+    earlier = [i for i in seen.listed if i["id"] <= int(upto)]
+    # Room items come last, in the order they were added (workshop.items): new ones follow the page's.
+    if not earlier or seen.listed[:len(earlier)] != earlier:
+        return None
+    if shape(workshop, seen.rules, earlier, seen.lang) != page_shape:
+        return None
+    return seen.listed[len(earlier):]
 
 
 def matrix(db, workshop, listed, facilitating=False) -> dict:
