@@ -54,6 +54,9 @@ def server(asgi_app):
         server_header=False,  # answers do not name the server software
         proxy_headers=False,  # TOOLKIT_PROXIES decides whom to trust (toolkit/__init__.py)
         timeout_graceful_shutdown=10,
+        # Longer than any pause between a page's requests, as proxies keep them (nginx: 75 s). A
+        # connection closed by the server just as a client sends on it fails that request.
+        timeout_keep_alive=75,
     ))
 
 
