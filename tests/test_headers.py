@@ -1,5 +1,7 @@
 """Every answer forbids framing and sniffing and names no software; error pages show no internals."""
+import http.client
 import re
+import time
 import urllib.error
 import urllib.request
 
@@ -134,3 +136,15 @@ def test_scripts_and_stylesheets_are_compressed_and_pages_are_not(app):
     assert client.get("/static/toolkit.css", headers=asked).headers.get("Content-Encoding") == "br"
     page = client.get("/", headers=asked)
     assert page.status_code == 200 and "Content-Encoding" not in page.headers
+
+
+def test_the_real_server_keeps_an_idle_connection_open(server):
+    """A phone may pause longer than a few seconds; the connection it kept must still take its next request."""
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("GET", "/")
+    assert connection.getresponse().read()
+    time.sleep(6)  # past uvicorn's own default of 5 s
+    connection.request("GET", "/")  # on the same connection: http.client does not reconnect by itself
+    assert connection.getresponse().status == 200
+    connection.close()
