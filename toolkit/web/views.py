@@ -136,7 +136,6 @@ class Room:
         self.listed = workshops.items(db, workshop, kinds=workshops.STEP_KINDS[step], include_hidden=True,
                                       lang=lang)
         self.shape = shape(workshop, rules, self.listed, lang)
-        self.rules = rules
         self.context = {"workshop": workshop, "step": step, "rules": rules, "facilitating": False, "me": None,
                         "shape": self.shape, "kinds": workshops.STEP_KINDS[step],
                         # The last item the page was drawn with: items added later come after it.
@@ -206,7 +205,7 @@ def items_added(db, workshop, step, page_shape: str, upto: str) -> list | None:
     # Room items come last, in the order they were added (workshop.items): new ones follow the page's.
     if not earlier or seen.listed[:len(earlier)] != earlier:
         return None
-    if shape(workshop, seen.rules, earlier, seen.lang) != page_shape:
+    if shape(workshop, seen.context["rules"], earlier, seen.lang) != page_shape:
         return None
     return seen.listed[len(earlier):]
 
