@@ -42,10 +42,11 @@ BUDGET = 5  # dots per step in every workshop prepare() makes
 class Stats:
     """Latencies and outcomes per kind of request."""
 
-    def __init__(self, settled_at: float = float("inf")):
+    def __init__(self):
         self.latency = defaultdict(list)
-        # The same, for requests sent once everyone has joined: the room voting, not arriving.
-        self.settled_at = settled_at
+        # The same, for requests sent once everyone has joined (run_toolkit knows when): the room
+        # voting, not arriving.
+        self.settled_at = float("inf")
         self.settled = defaultdict(list)
         self.errors = defaultdict(int)
         self.refused = defaultdict(int)
@@ -159,7 +160,7 @@ def prepare(folder: Path, workshops: int) -> tuple[dict, list[str]]:
     return env, codes
 
 
-def POLL_KIND(status: int) -> str:  # noqa: N802 - used where a kind's name goes
+def poll_kind(status: int) -> str:
     """A poll is counted by its answer: something changed (200) or nothing did."""
     return "poll (change)" if status == 200 else "poll (idle)"
 
@@ -221,7 +222,7 @@ async def participant(base, stats, room, index, stop_at, observer, connector, jo
             room.watched = True
         while time.monotonic() < stop_at:
             sent = time.monotonic()
-            status, body, response = await timed(stats, POLL_KIND, session, "GET", poll, headers=headers)
+            status, body, response = await timed(stats, poll_kind, session, "GET", poll, headers=headers)
             if status == 200:
                 found = poll_url(body)
                 # The page reloads itself when the room moved on (static/toolkit.js).

@@ -27,7 +27,7 @@ def default_processes() -> int:
 
 def listen(host: str, port: int) -> socket.socket:
     """A socket listening on host and port, bound once before any server process starts."""
-    family, kind, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     return socket.create_server(address[:2], family=family, backlog=2048)
 
 

@@ -155,11 +155,12 @@ class PollShortcut:
                                    made=self.clock(), headers=headers, body=[])
             elif message["type"] == "http.response.body" and sharing:
                 sharing["body"].append(message.get("body", b""))
-                known = self.shared.get(sharing["key"])
-                if not message.get("more_body") and (known is None or known.revision < sharing["revision"]):
-                    self._keep(self.shared, sharing["key"], Shared(sharing["revision"], sharing["made"],
-                                                                   sharing["headers"], b"".join(sharing["body"])),
-                               SHARED_KEPT)
+                if not message.get("more_body"):
+                    known = self.shared.get(sharing["key"])
+                    if known is None or known.revision < sharing["revision"]:
+                        self._keep(self.shared, sharing["key"], Shared(sharing["revision"], sharing["made"],
+                                                                       sharing["headers"], b"".join(sharing["body"])),
+                                   SHARED_KEPT)
             await send(message)
 
         return learning
