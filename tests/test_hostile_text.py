@@ -141,7 +141,8 @@ def test_the_markdown_export_makes_no_markup_of_it(hostile):
 #     escaped with |e, placed inside a translated sentence.
 #   participant/_vote_area.html `.head|safe` and `.tail|safe`: an item's text, result and
 #     comments, rendered by our own autoescaped templates once per revision for the whole room
-#     (toolkit/web/views.py, Room.pieces) and placed around each participant's own controls.
+#     (toolkit/web/views.py, Room.pieces) and placed around each participant's own controls;
+#   participant/_live_shared.html `tails|safe`: the same results and comments, swapped in by id.
 # toolkit/exports.py's _Markup is not markupsafe's: it marks Markdown the exporter built from
 # escaped text, and never reaches a page.
 SAFE_USES = {
@@ -154,6 +155,7 @@ SAFE_USES = {
     ("templates/participant/_item.html", ".head|safe"): 1,
     ("templates/participant/_item.html", ".tail|safe"): 1,
     ("templates/participant/_live_added.html", "shared|safe"): 1,
+    ("templates/participant/_live_shared.html", "tails|safe"): 1,
 }
 
 

@@ -1,7 +1,10 @@
 """The room's shared update: one rendering per revision for everyone whose own controls did not change."""
 import re
 
-from conftest import at_step, join
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import WORKSHOP_FORM, at_step, join, person
 from toolkit import step as steps
 from toolkit import workshop as workshops
 
@@ -124,3 +127,59 @@ def test_a_page_that_missed_more_than_new_items_gets_its_whole_area(app, db, wor
     update = anna.get(_poll_url(pages["anna"]), headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'id="vote-area" hx-swap-oob="true"' in update and "Tekort aan technici" in update
     assert "beforeend" not in update
+
+
+# What changes an item's drawing in the room: its votes, comments, hiding, the step's settings.
+ROOM_CHANGES = st.lists(st.one_of(
+    st.tuples(st.just("vote"), st.integers(0, 2), st.integers(0, 3), st.integers(0, 2)),
+    st.tuples(st.just("comment"), st.integers(0, 2), st.integers(0, 3), st.sampled_from(["Eens", "<b>Oneens</b>"])),
+    st.tuples(st.just("hide comment"), st.integers(0, 5), st.booleans()),
+    st.tuples(st.just("hide item"), st.integers(0, 3), st.booleans()),
+    st.tuples(st.just("reveal"), st.booleans()),
+    st.tuples(st.just("named"), st.booleans()),
+    st.tuples(st.just("add item"), st.sampled_from(["Tekort aan technici", "Robots & mensen"])),
+), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=ROOM_CHANGES)
+def test_items_drawn_at_an_earlier_revision_are_kept_only_while_they_still_hold(app, db, workshop, changes):
+    from toolkit import comment, vote
+    from toolkit.validation import Invalid, NotFound
+    from toolkit.web import views
+
+    workshop = at_step(db, workshops.create(db, workshop["facilitator_id"], {**WORKSHOP_FORM, "title": "Eigen"}),
+                       "drivers")
+    people = [person(db, workshop, name=f"P{i}", organisation=f"Org {i}")["id"] for i in range(3)]
+    with app.test_request_context(f"/w/{workshop['code']}/live"):
+        app.preprocess_request()
+        for change in changes:
+            listed = workshops.items(db, workshop, ("driver",), include_hidden=True)
+            kind, *args = change
+            try:
+                if kind == "vote":
+                    vote.set_dots(db, workshop, people[args[0]], listed[args[1] % len(listed)]["id"], args[2])
+                elif kind == "comment":
+                    comment.add(db, workshop, listed[args[1] % len(listed)]["id"], {"body": args[2]}, people[args[0]])
+                elif kind == "hide comment":
+                    said = comment.for_workshop(db, workshop)
+                    if said:
+                        comment.set_hidden(db, workshop, said[args[0] % len(said)]["id"], args[1])
+                elif kind == "hide item":
+                    workshops.set_hidden(db, workshop, listed[args[0] % len(listed)]["id"], args[1])
+                elif kind == "reveal":
+                    steps.set_revealed(db, workshop, "drivers", args[0])
+                elif kind == "named":
+                    steps.configure(db, workshop, "drivers", {"method": "dots", "named_votes": "1" if args[0] else ""})
+                else:
+                    workshops.add_item(db, workshop, {"title": args[0]}, ("driver",), people[0])
+            except (Invalid, NotFound):
+                continue  # over budget, or on a hidden item: the room did not change
+            now = workshops.get(db, workshop["id"])
+            seen = views.room(db, now, "drivers")
+            kept = (seen.update(), seen.pieces())
+            # The same revision drawn with nothing kept from before.
+            views._drawings.clear()
+            views._rooms.clear()
+            fresh = views.room(db, now, "drivers")
+            assert kept == (fresh.update(), fresh.pieces())

@@ -125,6 +125,11 @@ def shape(workshop, rules, listed, lang) -> str:
 _rooms: OrderedDict = OrderedDict()
 _rooms_lock = threading.Lock()
 ROOMS_KEPT = 256
+# Each item's parts as the room sees them, by everything they are drawn from (Room._drawn): a few
+# KB each, enough for every item of a busy day's rooms in both languages.
+_drawings: OrderedDict = OrderedDict()
+_drawings_lock = threading.Lock()
+DRAWINGS_KEPT = 10_000
 
 
 class Room:
@@ -155,23 +160,53 @@ class Room:
         """The live update for pages whose controls still match: results, comments, the done count."""
         with self._lock:
             if self._update is None:
-                self._update = render_template("participant/_live_shared.html", **self.context,
-                                               items=[i for i in self.listed if not i["hidden"]])
+                context = self._template_context()
+                tails = "".join(self._drawn("participant/_item_tail.html", context, item, oob=True, list_only=True)
+                                for item in self.listed if not item["hidden"])
+                self._update = render_template("participant/_live_shared.html", **self.context, tails=tails)
             return self._update
 
     def pieces(self) -> dict:
         """Per item id, its head (text) and tail (result, comments) as everyone sees them."""
         with self._lock:
             if self._pieces is None:
-                context = dict(self.context)
-                current_app.update_template_context(context)
-                head = current_app.jinja_env.get_template("participant/_item_head.html")
-                tail = current_app.jinja_env.get_template("participant/_item_tail.html")
+                context = self._template_context()
                 self._pieces = {
-                    item["id"]: {"head": head.render(context, item=item), "tail": tail.render(context, item=item)}
+                    item["id"]: {"head": self._drawn("participant/_item_head.html", context, item),
+                                 "tail": self._drawn("participant/_item_tail.html", context, item)}
                     for item in self.listed
                 }
             return self._pieces
+
+    def _template_context(self) -> dict:
+        context = dict(self.context)
+        current_app.update_template_context(context)
+        return context
+
+    def _drawn(self, name: str, context: dict, item: dict, **flags) -> str:
+        """name drawn for item, or the same drawing kept from an earlier revision if nothing it shows changed."""
+        # A vote changes one item's result: the room's other items are drawn as they were. The key
+        # holds everything these templates read, so a change to any of it draws the item anew.
+        if name == "participant/_item_head.html":
+            drawn_from = (sorted(item.items()), len(self.context["kinds"]) > 1)
+        else:
+            drawn_from = (item["id"], item["title"], item["hidden"], sorted(flags.items()),
+                          sorted(self.context["rules"].items()), self.context["workshop"]["anonymous"],
+                          self.context["comments"].get(item["id"]),
+                          *(self.context[part].get(item["id"]) if part in self.context else "-"
+                            for part in ("tallies", "support", "voter_names")))
+        key = (current_app.config["DATABASE"], name, self.lang, repr(drawn_from))
+        with _drawings_lock:
+            found = _drawings.get(key)
+            if found is not None:
+                _drawings.move_to_end(key)
+                return found
+        found = current_app.jinja_env.get_template(name).render(context, item=item, **flags)
+        with _drawings_lock:
+            _drawings[key] = found
+            while len(_drawings) > DRAWINGS_KEPT:
+                _drawings.popitem(last=False)
+        return found
 
 
 def room(db, workshop, step) -> Room:
