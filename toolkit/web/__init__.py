@@ -234,7 +234,7 @@ def _measured(wsgi_app):
 
 def init_web(app: Flask) -> None:
     """Wire the request-scoped pieces and the blueprints into app."""
-    from toolkit.web import auth, exports, facilitator, participant, presenter
+    from toolkit.web import auth, exports, facilitator, participant, presenter, template_text
 
     app.wsgi_app = _measured(app.wsgi_app)
     app.teardown_appcontext(_close_db)
@@ -262,6 +262,7 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def globals_for_templates():
         return {
+            **template_text.for_language(str(get_locale())),
             "lang": language(),
             "languages": LANGUAGES,
             "steps": STEPS,
