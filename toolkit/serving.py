@@ -1,19 +1,24 @@
 """The production server: uvicorn processes on one listening socket, kept running by the process that started them.
 
 Each process runs uvicorn (HTTP parsed in C by httptools, on uvloop where it exists) and hands
-the Flask app's requests to a pool of threads through a2wsgi. Python runs one thread at a time
+the Flask app's requests to a pool of threads (wsgi_to_asgi). Python runs one thread at a time
 in a process (the interpreter lock), so a single process uses one core however many threads it
 has. `toolkit serve` binds the port once and forks a process per core; each serves from the same
 socket and the kernel hands every new connection to one of them. Everything they share lives in
 SQLite (sessions are signed cookies), so any process can answer any request.
 """
+import asyncio
+import contextvars
 import ctypes
+import io
 import os
 import signal
 import socket
 import sys
 import time
 from typing import Callable
+
+from toolkit.limits import REQUEST_BYTES
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
@@ -32,8 +37,16 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def wsgi_to_asgi(wsgi_app, threads: int, **environ):
-    """wsgi_app as an ASGI app, called in a pool of threads, with environ added to each request's."""
+    """wsgi_app as an ASGI app, called in a pool of threads, with environ added to each request's.
+
+    A request with a small body (every form but a workshop file to import) is read whole first,
+    and its answer, gathered whole in the thread, is sent at once: one hand-over to a thread and
+    back. a2wsgi, which takes the rest, hands over between the thread and the event loop for the
+    body and for each part of the answer: four times for a vote, each a wait for the event loop,
+    which under load added about 3 ms to every request (benchmarks/load.py).
+    """
     from a2wsgi import WSGIMiddleware
+    from a2wsgi.wsgi import build_environ
 
     def terminated(request, start_response):
         # The ASGI server has taken any chunked encoding off and ends the input where the body
@@ -42,7 +55,59 @@ def wsgi_to_asgi(wsgi_app, threads: int, **environ):
         request.update(environ)
         return wsgi_app(request, start_response)
 
-    return WSGIMiddleware(terminated, workers=threads)
+    streamed = WSGIMiddleware(terminated, workers=threads)
+
+    def answered(request) -> tuple[int, list, bytes]:
+        started, parts = [], []
+
+        def start_response(status, headers, exc_info=None):
+            if exc_info and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [int(status.split(" ", 1)[0]),
+                          [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]]
+            return parts.append
+
+        answer = terminated(request, start_response)
+        try:
+            parts.extend(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        return started[0], started[1], b"".join(parts)
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http" or not _small_body(scope):
+            await streamed(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        request = build_environ(scope, io.BytesIO(bytes(body)))
+        # In a copy of this context, as a2wsgi does: each request's thread starts from the server's.
+        status, headers, content = await asyncio.get_running_loop().run_in_executor(
+            streamed.executor, contextvars.copy_context().run, answered, request)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    return app
+
+
+def _small_body(scope) -> bool:
+    """Whether the request's body is known to be no larger than any form but an import (limits.REQUEST_BYTES)."""
+    length = None
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding":
+            return False
+        if name == b"content-length":
+            if length is not None or not value.isdigit():
+                return False
+            length = int(value)
+    return length is None or length <= REQUEST_BYTES
 
 
 def server(asgi_app):
