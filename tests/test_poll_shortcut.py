@@ -10,7 +10,8 @@ from toolkit import participant as participants
 from toolkit import serving
 from toolkit import step as steps
 from toolkit import workshop as workshops
-from toolkit.web.poll_shortcut import FRESH_SECONDS, IN_FRONT, PollShortcut
+from toolkit.web.poll_shortcut import (FRESH_SECONDS, GRANT_SECONDS, IN_FRONT, PRESENCE_SECONDS, RECORD_EVERY,
+                                       PollShortcut)
 
 POLLER = re.compile(r'id="live" hx-get="([^"]+)"')
 
@@ -38,34 +39,34 @@ def shortcut(app, clock=None, fresh=FRESH_SECONDS):
     """The app behind a poll shortcut, as `toolkit serve` runs it; the Flask side counted."""
     flask = Counted(app)
     front = PollShortcut(serving.wsgi_to_asgi(flask, 2, **{IN_FRONT: True}), app.config["DATABASE"],
-                         grant_seconds=10, clock=clock or Clock(), fresh_seconds=fresh)
+                         clock=clock or Clock(), fresh_seconds=fresh)
     return front, flask
+
+
+async def asked(asgi, url: str, headers: list) -> tuple[int, dict, str]:
+    """One GET through an ASGI app, on the running event loop: status, headers (lower case), body."""
+    path, _, query = url.partition("?")
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+             "root_path": "", "headers": headers, "client": ("127.0.0.1", 40000),
+             "server": ("127.0.0.1", 5000)}
+    await asyncio.wait_for(asgi(scope, receive, send), 10)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body.decode()
 
 
 def get(asgi, url: str, headers: list) -> tuple[int, dict, str]:
     """One GET through an ASGI app: status, headers (lower case), body."""
-    path, _, query = url.partition("?")
-
-    async def ask():
-        sent = []
-
-        async def receive():
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message):
-            sent.append(message)
-
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-                 "root_path": "", "headers": headers, "client": ("127.0.0.1", 40000),
-                 "server": ("127.0.0.1", 5000)}
-        await asyncio.wait_for(asgi(scope, receive, send), 10)
-        return sent
-
-    sent = asyncio.run(ask())
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body.decode()
+    return asyncio.run(asked(asgi, url, headers))
 
 
 def headers_of(browser) -> list:
@@ -141,16 +142,86 @@ def test_a_new_participant_given_a_removed_ones_id_does_not_inherit_the_grant(ap
     assert get(front, url, headers_of(anna))[1].get("hx-redirect") == f"/j/{workshop['code']}"
 
 
-def test_each_page_reaches_flask_once_per_grant_so_presence_is_recorded(app, db, workshop):
+def test_each_page_reaches_flask_once_per_grant(app, db, workshop):
     workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
     clock = Clock()
     front, flask = shortcut(app, clock)
     for _ in range(3):
         get(front, url, headers_of(anna))
     assert flask.calls == 1
-    clock.now += 10
+    clock.now += GRANT_SECONDS - 1
+    get(front, url, headers_of(anna))
+    assert flask.calls == 1
+    clock.now += 1
     get(front, url, headers_of(anna))
     assert flask.calls == 2
+
+
+def _away(db, participant_id):
+    """Make participant_id's presence an hour old, as if their page had closed."""
+    db.execute("UPDATE participants SET last_seen = '2000-01-01T00:00:00+00:00' WHERE id = ?", [participant_id])
+    db.conn.commit()
+
+
+def test_a_page_the_shortcut_answers_is_recorded_as_open(app, db, workshop):
+    workshop, (anna, bram), (url, _) = voting_room(app, db, workshop)
+    clock = Clock()
+    front, flask = shortcut(app, clock)
+    get(front, url, headers_of(anna))  # Flask answers, and writes that Anna is here
+    _away(db, anna.participant_id)
+    clock.now += PRESENCE_SECONDS - 1
+    get(front, url, headers_of(anna))
+    front.record_presence()
+    assert anna.participant_id not in steps.connected(db, workshop)  # written at most once per interval
+    clock.now += 1
+    get(front, url, headers_of(anna))
+    assert flask.calls == 1 and front.due == {anna.participant_id}
+    front.record_presence()
+    assert anna.participant_id in steps.connected(db, workshop) and front.due == set()
+
+
+def test_the_server_writes_presence_due_within_a_second_without_being_asked(app, db, workshop):
+    workshop, (anna, bram), (url, url_bram) = voting_room(app, db, workshop)
+    clock = Clock()
+    front, flask = shortcut(app, clock)
+
+    async def day():
+        await asked(front, url, headers_of(anna))
+        await asked(front, url_bram, headers_of(bram))
+        _away(db, anna.participant_id)
+        _away(db, bram.participant_id)
+        clock.now += PRESENCE_SECONDS
+        await asked(front, url, headers_of(anna))
+        await asked(front, url_bram, headers_of(bram))
+        assert flask.calls == 2 and not steps.connected(db, workshop)
+        await asyncio.sleep(RECORD_EVERY + 1)  # the event loop writes them, in a thread, once
+
+    asyncio.run(day())
+    assert steps.connected(db, workshop) == {anna.participant_id, bram.participant_id}
+
+
+def test_presence_that_could_not_be_written_is_written_at_the_next_poll(app, db, workshop, monkeypatch):
+    import sqlite3
+
+    workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
+    clock = Clock()
+    front, flask = shortcut(app, clock)
+    get(front, url, headers_of(anna))
+    _away(db, anna.participant_id)
+    clock.now += PRESENCE_SECONDS
+    get(front, url, headers_of(anna))
+    written = steps.mark_present
+
+    def busy(*args):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(steps, "mark_present", busy)
+    front.record_presence()
+    monkeypatch.setattr(steps, "mark_present", written)
+    assert anna.participant_id not in steps.connected(db, workshop)
+    get(front, url, headers_of(anna))  # due again at once, not an interval later
+    front.record_presence()
+    assert anna.participant_id in steps.connected(db, workshop) and flask.calls == 1
 
 
 def test_a_page_in_the_workshops_language_follows_a_change_of_it(app, db, workshop):

@@ -79,6 +79,15 @@ def test_timer_done_and_presence(db, workshop):
     assert steps.connected(db, workshop) == {me["id"]}
 
 
+def test_many_present_at_once_are_written_in_one_go(db, workshop):
+    here = [person(db, workshop, name=f"P{i}")["id"] for i in range(3)]
+    revision = workshops.get(db, workshop["id"])["revision"]
+    # More ids than SQLite takes parameters in one statement on older builds, most of them gone.
+    steps.mark_present(db, [*here, *range(10**6, 10**6 + 1200)])
+    assert steps.connected(db, workshop) == set(here)
+    assert workshops.get(db, workshop["id"])["revision"] == revision  # nothing the room sees changed
+
+
 def test_results_stay_hidden_from_the_room_until_revealed(app, db, workshop):
     workshop = at_step(db, workshop, "drivers")
     browser = join(app, workshop)

@@ -141,13 +141,10 @@ def _serve_from(app, threads, listening) -> None:
     """Serve app from the listening socket until stopped, with documents drawn in a process of this server's own."""
     # The drawing process imports matplotlib while the room joins: an export then neither
     # waits for that import nor stalls the room's votes.
-    from toolkit.step import CONNECTED_SECONDS
     from toolkit.web.poll_shortcut import IN_FRONT, PollShortcut
 
     documents.start()
-    # Grants last as long as presence may go unrecorded (step.mark_seen), so Flask still sees each page then.
-    served = PollShortcut(serving.wsgi_to_asgi(app, threads, **{IN_FRONT: True}), app.config["DATABASE"],
-                          grant_seconds=CONNECTED_SECONDS / 3)
+    served = PollShortcut(serving.wsgi_to_asgi(app, threads, **{IN_FRONT: True}), app.config["DATABASE"])
     # Outside this command's app context: each request's thread starts from a copy of the
     # server's context, and a context pushed here would give every request the same `g`.
     contextvars.Context().run(serving.server(served).run, sockets=[listening])

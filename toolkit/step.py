@@ -133,6 +133,17 @@ def mark_seen(db: Database, participant: dict) -> None:
                    [now.isoformat(timespec="seconds"), participant["id"]])
 
 
+def mark_present(db: Database, participant_ids) -> None:
+    """Note that these participants' pages are open, in one write (the poll shortcut's, toolkit/web/poll_shortcut.py)."""
+    ids = sorted(set(participant_ids))
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    with writing(db):
+        for start in range(0, len(ids), 500):  # within SQLite's limit on parameters
+            chunk = ids[start:start + 500]
+            db.execute(f"UPDATE participants SET last_seen = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                       [now, *chunk])
+
+
 def connected(db: Database, workshop: dict) -> set:
     """The ids of the participants whose page asked for news within the last half minute."""
     since = (datetime.datetime.now(datetime.timezone.utc)

@@ -10,9 +10,10 @@ which revision, step and shape its bytes are for.
 
 The shortcut gives the same answer to a request with the same headers (so the same cookie,
 language and page) only after checking in SQLite that the participant is still in the workshop
-under that key, and reading the workshop's revision and step as they are now. Anything else goes
-to Flask: another question, a changed room that no shared update covers, and every browser once
-its grant is older than the interval at which presence is recorded.
+under that key, and reading the workshop's revision and step as they are now. It records that
+the participant's page is open, as Flask does, in one write a second for everyone due. Anything
+else goes to Flask: another question, a changed room that no shared update covers, and every
+browser once its grant is a minute old.
 
 While a room votes with its results shown, every vote is a new revision, several a second in a
 large room. Rendering each one for every server process would cost more than all the polls, so
@@ -21,6 +22,7 @@ a page at it hears that nothing changed, and the next render follows once it is 
 page never gets an update older than its own revision, and each fragment that shows the room
 moves the page's revision with it (toolkit/web/views.py step_page), so nothing shown goes back.
 """
+import asyncio
 import re
 import sqlite3
 import time
@@ -28,6 +30,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from toolkit import participant as participants
+from toolkit import step as steps
 from toolkit.db import connect
 
 # Set in the WSGI environ of every request that passed the shortcut: Flask grants only then.
@@ -39,6 +42,9 @@ LIVE = re.compile(r"/w/[^/]+/live")
 # Queries the pages make: nothing here needs decoding, so the shortcut reads them as Flask does.
 PLAIN_QUERY = re.compile(rb"(?:[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]*(?:&|$))*")
 FRESH_SECONDS = 1.0  # how long the newest shared update may stand for a room that moved on since
+GRANT_SECONDS = 60.0  # how long Flask's answer stands for one page, before Flask looks at it again
+PRESENCE_SECONDS = steps.CONNECTED_SECONDS / 3  # as often as Flask writes that someone is present
+RECORD_EVERY = 1.0  # presence due is written together, at most this long after it fell due
 GRANTS_KEPT = 20_000  # a grant is keyed by its request headers: well under 1 KB each
 SHARED_KEPT = 500  # a room, step, shape and language each: a day of 50 rooms keeps a few hundred
 NOT_IN_A_204 = {b"content-length", b"content-type"}
@@ -63,7 +69,7 @@ class Shared(NamedTuple):
 class PollShortcut:
     """ASGI app: app behind a shortcut for participants' polls of a room that has not changed for them."""
 
-    def __init__(self, app, database: str, grant_seconds: float, clock=time.monotonic,
+    def __init__(self, app, database: str, grant_seconds: float = GRANT_SECONDS, clock=time.monotonic,
                  fresh_seconds: float = FRESH_SECONDS):
         self.app = app
         self.database = database
@@ -73,7 +79,10 @@ class PollShortcut:
         self.grants: OrderedDict = OrderedDict()  # (path, scheme, headers) -> Grant
         # By the workshop's address as well as its id: a removed workshop's id may be given again.
         self.shared: OrderedDict = OrderedDict()  # (path, workshop, step, shape, lang) -> the newest Shared
-        self._db = None
+        self.present: dict[int, float] = {}  # participant id -> when their presence was last written
+        self.due: set[int] = set()  # participants whose presence is to be written next
+        self._recording = False
+        self._db = self._writer = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "GET" or not LIVE.fullmatch(scope["path"]):
@@ -94,12 +103,13 @@ class PollShortcut:
         if grant is None or not PLAIN_QUERY.fullmatch(query_string):
             return None
         if self.clock() >= grant.until:
-            del self.grants[key]  # time to record presence again, and look at the session anew
+            del self.grants[key]  # time for Flask to look at the session anew
             return None
         now = self._room_now(grant)
         if now is None:
             del self.grants[key]
             return None
+        self._seen(grant.participant)
         revision, step, workshop_language = now
         query = {}
         for pair in query_string.decode().split("&"):
@@ -120,6 +130,41 @@ class PollShortcut:
         if page == found.revision:
             return 204, grant.headers, b""  # the page has the newest update there is to give
         return None  # a page newer than it: only Flask has that
+
+    def _seen(self, participant: int) -> None:
+        """Note that participant's page is open: written with everyone else's due within RECORD_EVERY."""
+        now = self.clock()
+        if now - self.present.get(participant, float("-inf")) < PRESENCE_SECONDS:
+            return
+        self.present[participant] = now
+        self.due.add(participant)
+        if not self._recording:
+            self._recording = True
+            asyncio.get_running_loop().call_later(RECORD_EVERY, self._record_due)
+
+    def _record_due(self) -> None:
+        self._recording = False
+        due, self.due = self.due, set()
+        # In a thread: a write may wait for another process's, and the event loop must not.
+        asyncio.get_running_loop().run_in_executor(None, self.record_presence, due)
+
+    def record_presence(self, participant_ids=None) -> None:
+        """Write that these participants' pages are open (by default everyone due); on failure, try at their next poll."""
+        if participant_ids is None:
+            participant_ids, self.due = self.due, set()
+        if not participant_ids:
+            return
+        try:
+            if self._writer is None:
+                self._writer = connect(self.database)
+            steps.mark_present(self._writer, participant_ids)
+        except sqlite3.Error:
+            for participant in participant_ids:
+                self.present.pop(participant, None)
+        # Those no longer polling are forgotten; their next poll goes to Flask first anyway.
+        if len(self.present) > GRANTS_KEPT:
+            oldest = self.clock() - PRESENCE_SECONDS
+            self.present = {who: at for who, at in list(self.present.items()) if at >= oldest}
 
     def _room_now(self, grant: Grant):
         try:
@@ -172,6 +217,8 @@ class PollShortcut:
         workshop, participant, session_key, lang = granted.decode().split(" ")
         grant = Grant(int(workshop), int(participant), session_key, lang, self.clock() + self.grant_seconds,
                       [(name, value) for name, value in headers if name not in NOT_IN_A_204])
+        # Flask's live view has just written this participant's presence, or did within PRESENCE_SECONDS.
+        self.present[grant.participant] = self.clock()
         self._keep(self.grants, key, grant, GRANTS_KEPT)
         return grant
 
