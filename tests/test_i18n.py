@@ -4,7 +4,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -105,6 +105,7 @@ TEMPLATE_TEXT = st.text(alphabet=st.sampled_from(list("ab <>&\"'%é")), max_size
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(value="<b>", number=2, lang="nl", autoescape=False, message="%(num)d action")  # num given twice
 @given(value=TEMPLATE_TEXT, number=st.integers(0, 3), lang=st.sampled_from(LANGUAGES), autoescape=st.booleans(),
        message=st.sampled_from(sorted(_source_messages())))
 def test_the_templates_gettext_gives_what_jinja_s_own_gives(app, value, number, lang, autoescape, message):

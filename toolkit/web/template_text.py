@@ -20,7 +20,7 @@ def for_language(lang: str) -> dict:
     alone = {}  # message -> its translation as a page shows it: most strings have no values
 
     @pass_eval_context
-    def gettext(eval_ctx, message, **variables):
+    def gettext(eval_ctx, message, /, **variables):
         if not eval_ctx.autoescape:
             return catalogue.gettext(message) % variables
         if variables:
@@ -31,7 +31,7 @@ def for_language(lang: str) -> dict:
         return found
 
     @pass_eval_context
-    def ngettext(eval_ctx, singular, plural, num, **variables):
+    def ngettext(eval_ctx, singular, plural, num, /, **variables):
         variables.setdefault("num", num)
         text = catalogue.ngettext(singular, plural, num)
         return (Markup(text) if eval_ctx.autoescape else text) % variables
