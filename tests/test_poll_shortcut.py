@@ -200,6 +200,34 @@ def test_the_server_writes_presence_due_within_a_second_without_being_asked(app,
     assert steps.connected(db, workshop) == {anna.participant_id, bram.participant_id}
 
 
+def test_flask_behind_the_shortcut_leaves_presence_to_it_unless_it_lapsed(app, db, workshop):
+    import datetime
+
+    workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
+    front, flask = shortcut(app)
+
+    def seen_ago(seconds):
+        at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)
+        db.execute("UPDATE participants SET last_seen = ? WHERE id = ?",
+                   [at.isoformat(timespec="seconds"), anna.participant_id])
+        db.conn.commit()
+        return at.isoformat(timespec="seconds")
+
+    def last_seen():
+        return db.execute("SELECT last_seen FROM participants WHERE id = ?", [anna.participant_id]).fetchone()[0]
+
+    # 12 s: the shortcut writes every 10 s for the pages it knows, so Flask behind it does not.
+    before = seen_ago(PRESENCE_SECONDS + 2)
+    get(front, url, headers_of(anna))
+    assert flask.calls == 1 and last_seen() == before
+    anna.get(url, headers={"HX-Request": "true"})  # without the shortcut, Flask writes at 10 s
+    assert last_seen() > before
+    # Half the connected window: a page the shortcut has not answered a while, so Flask writes.
+    before = seen_ago(steps.CONNECTED_SECONDS / 2 + 1)
+    get(shortcut(app)[0], url, headers_of(anna))
+    assert last_seen() > before
+
+
 def test_presence_that_could_not_be_written_is_written_at_the_next_poll(app, db, workshop, monkeypatch):
     import sqlite3
 

@@ -122,11 +122,11 @@ def done(db: Database, workshop: dict, step: str) -> set:
     }
 
 
-def mark_seen(db: Database, participant: dict) -> None:
-    """Note that a participant's page is open; written at most every few seconds per person."""
+def mark_seen(db: Database, participant: dict, every: float = CONNECTED_SECONDS / 3) -> None:
+    """Note that a participant's page is open; written at most every `every` seconds per person."""
     now = datetime.datetime.now(datetime.timezone.utc)
     seen = participant.get("last_seen")
-    if seen and (now - datetime.datetime.fromisoformat(seen)).total_seconds() < CONNECTED_SECONDS / 3:
+    if seen and (now - datetime.datetime.fromisoformat(seen)).total_seconds() < every:
         return
     with writing(db):
         db.execute("UPDATE participants SET last_seen = ? WHERE id = ?",

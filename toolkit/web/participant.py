@@ -162,7 +162,10 @@ def live(code):
         return error_fragment(gettext("This page has expired. Please reload it and try again; "
                                       "nothing you entered before was lost."), 401)
     db = get_db()
-    steps.mark_seen(db, me)
+    # The poll shortcut in front writes presence every CONNECTED_SECONDS / 3 for each page it
+    # knows (toolkit/web/poll_shortcut.py), so Flask writes only for a page it has not known a while.
+    in_front = request.environ.get(poll_shortcut.IN_FRONT)
+    steps.mark_seen(db, me, every=steps.CONNECTED_SECONDS / (2 if in_front else 3))
     if request.args.get("rev") == str(workshop["revision"]):
         return _may_repeat(make_response("", 204), workshop, me)
     page_step = request.args.get("step")
