@@ -407,7 +407,34 @@ def page_weight(base: str, code: str) -> tuple[int, int, int, tuple[float, float
                                               headers={"HX-Request": "true"}), timeout=30)
     head = sum(len(k) + len(v) + 4 for k, v in idle.getheaders()) + len("HTTP/1.1 204 No Content\r\n\r\n")
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    return served, compressed, head + len(idle.read()), idle_poll_cost(base, poll_url(first_page.decode()), cookie)
+    page = first_page.decode()
+    vote = (f"/w/{code}/items/{ITEM.search(page).group(1)}/dots", CSRF.search(page).group(1))
+    return (served, compressed, head + len(idle.read()), idle_poll_cost(base, poll_url(page), cookie),
+            one_at_a_time(base, *vote, cookie))
+
+
+def one_at_a_time(base: str, path: str, token: str = "", cookie: str = "", times: int = 300) -> float:
+    """p50 in ms of a POST to path on the idle server, one after another over one connection: a
+    vote as a page sends it (a dot given, taken back), or the baseline's insert."""
+    import http.client
+    import urllib.parse
+
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Cookie": cookie, "HX-Request": "true", "X-CSRFToken": token,
+               "Content-Type": "application/x-www-form-urlencoded"}
+    took = []
+    for n in range(times):
+        body = urllib.parse.urlencode({"dots": n % 2, "value": n, "csrf_token": token})
+        start = time.perf_counter()
+        connection.request("POST", path, body=body, headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        took.append(time.perf_counter() - start)
+        if answer.status >= 400:
+            raise SystemExit(f"{path} answered {answer.status} on the idle server")
+    connection.close()
+    return percentiles(took)[0]
 
 
 def idle_poll_cost(base: str, url: str, cookie: str, times: int = 300) -> tuple[float, float]:
@@ -445,6 +472,17 @@ def serve(command, env, log: Path) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
+def settled(pid: int, most: float = 30.0):
+    """Wait until pid and its processes are idle: the drawing processes import matplotlib as the
+    server starts, and the idle server's figures must not share the cores with that."""
+    until = time.monotonic() + most
+    while time.monotonic() < until:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        if cpu_seconds(pid) - before < 0.02:
+            return
+
+
 def measured(command, env, log: Path, load, idle=lambda base: None):
     """Serve command, call idle(base) on the idle server, then load(base) while measuring.
 
@@ -454,6 +492,7 @@ def measured(command, env, log: Path, load, idle=lambda base: None):
     server, port = serve(command, env, log)
     base = f"http://127.0.0.1:{port}"
     try:
+        settled(server.pid)
         before = idle(base)
         say("running the load")
         started, generator = cpu_seconds(server.pid), time.process_time()
@@ -504,10 +543,11 @@ def main():
         matching, total = stored_votes_match(Path(folder) / "load.db", rooms)
 
         say("running the baseline")
-        _, base_stats, base_memory, base_cpu = measured(
+        base_insert, base_stats, base_memory, base_cpu = measured(
             [sys.executable, "-m", "benchmarks.baseline"],
             {**env, "BASELINE_DATABASE": str(Path(folder) / "baseline.db")}, Path(folder) / "baseline.log",
-            lambda base: run(run_baseline(base, args.workshops * args.participants, args.seconds)))
+            lambda base: run(run_baseline(base, args.workshops * args.participants, args.seconds)),
+            idle=lambda base: one_at_a_time(base, "/insert"))
 
     print("\n| request | count | per second | p50 | p95 | p99 | refused (4xx) | errors |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -534,11 +574,13 @@ def main():
         requests = sum(len(values) for values in source.latency.values())
         print(f"CPU, {label}: server {server_cpu:.1f} s ({server_cpu / args.seconds:.0%} of a core, "
               f"{1000 * server_cpu / max(1, requests):.2f} ms a request), load generator {generator_cpu:.1f} s")
-    served, compressed, idle, (repeated, each_new) = weight
+    served, compressed, idle, (repeated, each_new), vote_alone = weight
     print(f"first visit: {served / 1024:.1f} KB as served, {compressed / 1024:.1f} KB gzipped; "
           f"one idle update: {idle} bytes with headers")
     print(f"an idle poll on the idle server, p50 over one connection: {repeated:.2f} ms as a page repeats it "
           f"(the poll shortcut answers), {each_new:.2f} ms when Flask answers")
+    print(f"one at a time on the idle server, p50 over one connection: a vote {vote_alone:.2f} ms, the baseline's "
+          f"insert {base_insert:.2f} ms ({vote_alone / base_insert:.1f} times)")
     errors = sum(stats.errors.values()) + sum(base_stats.errors.values())
     if errors or matching != total:
         raise SystemExit(f"{errors} errors; {total - matching} acknowledged votes not stored as acknowledged")
