@@ -60,6 +60,19 @@ def test_voting_without_javascript_redirects_back(app, db, workshop):
     assert vote.tallies(db, workshop)[driver["id"]]["total"] == 2
 
 
+def test_each_item_s_forms_go_to_its_own_address_on_the_path_the_app_is_served_under(app, db, workshop):
+    # The forms' addresses are kept between pages; an app served under a path prefix gets its own.
+    workshop = workshops.get(db, workshop["id"])
+    workshops.set_step(db, workshop["id"], "drivers")
+    browser = join(app, workshop)
+    listed = workshops.items(db, workshop, ("driver",))
+    for prefix in ("", "/regio", ""):
+        page = browser.get(f"/w/{workshop['code']}", base_url=f"http://localhost{prefix}").get_data(as_text=True)
+        for item in listed:
+            for action in ("dots", "comments"):
+                assert f'action="{prefix}/w/{workshop["code"]}/items/{item["id"]}/{action}"' in page
+
+
 def test_a_vote_answers_with_the_controls_it_changed_not_the_whole_step(app, db, workshop):
     workshop = _step(db, workshop, "drivers")
     steps.set_revealed(db, workshop, "drivers", True)

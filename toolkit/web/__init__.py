@@ -2,6 +2,7 @@
 import secrets
 import sqlite3
 import threading
+from functools import lru_cache
 from datetime import datetime
 from urllib.parse import urlsplit
 from io import BytesIO
@@ -11,7 +12,7 @@ from babel.dates import format_datetime
 from flask_babel import Babel, Domain, get_locale, gettext
 from flask_compress import Compress
 from flask_htmx import HTMX
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_content_length
 
@@ -132,6 +133,25 @@ def request_token() -> str:
         g.form_tokens = [secrets.token_urlsafe(16), 0]
     g.form_tokens[1] += 1
     return f"{g.form_tokens[0]}.{g.form_tokens[1]}"
+
+
+def csrf_token_once() -> str:
+    """This request's CSRF token, as Flask-WTF's csrf_token() gives it, looked up once: that one reads
+    its settings again at each of the dozens of forms on a page of items."""
+    token = g.get("_csrf_token_once")
+    if token is None:
+        token = g._csrf_token_once = generate_csrf()
+    return token
+
+
+def item_url(endpoint: str, code: str, item_id: int) -> str:
+    """url_for(endpoint, code=code, item_id=item_id), kept: every item on a page has its forms' addresses."""
+    return _item_url(request.script_root, endpoint, code, item_id)
+
+
+@lru_cache(maxsize=20_000)
+def _item_url(_script_root: str, endpoint: str, code: str, item_id: int) -> str:
+    return url_for(endpoint, code=code, item_id=item_id)
 
 
 def public_url_for(endpoint: str, **values) -> str:
@@ -273,6 +293,8 @@ def init_web(app: Flask) -> None:
             "verdicts": VERDICTS,
             "methods": METHODS,
             "request_token": request_token,
+            "csrf_token": csrf_token_once,
+            "item_url": item_url,
             "join_link": join_link,
         }
 

@@ -69,6 +69,9 @@ def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragm
             # A participant sees hidden items only while they still have dots on them to take back.
             context["items"] = [i for i in listed if not i["hidden"] or mine.get(i["id"])]
             context["left"] = context["rules"]["budget"] - vote.dots_used(db, workshop, me["id"], step)
+            # How many comments one made on each item: one's comment form is new after each.
+            context["my_comments"] = {item_id: sum(c["participant_id"] == me["id"] for c in said)
+                                      for item_id, said in context["comments"].items()}
     if step in ("actions", "review"):
         context.update(action_plan(db, workshop, facilitating, me))
     if step == "review":
