@@ -123,16 +123,40 @@ def shape(workshop, rules, listed, lang) -> str:
     return hashlib.sha256(repr(drawn).encode()).hexdigest()[:16]
 
 
+class Kept:
+    """At most `most` values by key, shared by the server's threads; the least recently used go first."""
+
+    def __init__(self, most: int):
+        self.most = most
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, make):
+        """The value kept for key, or make() kept for it."""
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None:
+                self._values.move_to_end(key)
+                return found
+        # Made outside the lock: two threads may both make it; the second one kept wins, both are right.
+        found = make()
+        with self._lock:
+            self._values[key] = found
+            while len(self._values) > self.most:
+                self._values.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
 # What the room sees of a voting step, by (database, workshop, revision, anonymity, language, step):
 # read and rendered once per revision, then shared by every participant's page at that revision.
-_rooms: OrderedDict = OrderedDict()
-_rooms_lock = threading.Lock()
-ROOMS_KEPT = 256
+_rooms = Kept(256)
 # Each item's parts as the room sees them, by everything they are drawn from (Room._drawn): a few
 # KB each, enough for every item of a busy day's rooms in both languages.
-_drawings: OrderedDict = OrderedDict()
-_drawings_lock = threading.Lock()
-DRAWINGS_KEPT = 10_000
+_drawings = Kept(10_000)
 
 
 class Room:
@@ -166,7 +190,8 @@ class Room:
                 context = self._template_context()
                 tails = "".join(self._drawn("participant/_item_tail.html", context, item, oob=True, list_only=True)
                                 for item in self.listed if not item["hidden"])
-                self._update = render_template("participant/_live_shared.html", **self.context, tails=tails)
+                self._update = current_app.jinja_env.get_template("participant/_live_shared.html").render(
+                    context, tails=tails)
             return self._update
 
     def pieces(self) -> dict:
@@ -199,33 +224,14 @@ class Room:
                           *(self.context[part].get(item["id"]) if part in self.context else "-"
                             for part in ("tallies", "support", "voter_names")))
         key = (current_app.config["DATABASE"], name, self.lang, repr(drawn_from))
-        with _drawings_lock:
-            found = _drawings.get(key)
-            if found is not None:
-                _drawings.move_to_end(key)
-                return found
-        found = current_app.jinja_env.get_template(name).render(context, item=item, **flags)
-        with _drawings_lock:
-            _drawings[key] = found
-            while len(_drawings) > DRAWINGS_KEPT:
-                _drawings.popitem(last=False)
-        return found
+        return _drawings.get(key, lambda: current_app.jinja_env.get_template(name).render(context, item=item, **flags))
 
 
 def room(db, workshop, step) -> Room:
     """The room's view of a voting step at the workshop's revision, read once and kept."""
     lang = language()
     key = (current_app.config["DATABASE"], workshop["id"], workshop["revision"], workshop["anonymous"], lang, step)
-    with _rooms_lock:
-        found = _rooms.get(key)
-    if found is None:
-        # Two requests may both read a new revision; the second one kept wins, both are right.
-        found = Room(db, workshop, step, lang)
-        with _rooms_lock:
-            _rooms[key] = found
-            while len(_rooms) > ROOMS_KEPT:
-                _rooms.popitem(last=False)
-    return found
+    return _rooms.get(key, lambda: Room(db, workshop, step, lang))
 
 
 def shared_update(db, workshop, step, page_shape: str) -> str | None:
