@@ -1,6 +1,7 @@
 """The poll shortcut in front of Flask: it gives only answers Flask gave, to the browsers Flask gave them to."""
 import asyncio
 import re
+import threading
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -17,13 +18,17 @@ POLLER = re.compile(r'id="live" hx-get="([^"]+)"')
 
 
 class Counted:
-    """A WSGI app that counts the requests it was asked."""
+    """A WSGI app that counts the requests it was asked; a request with an X-Hold header waits while it is told to."""
 
     def __init__(self, app):
         self.app, self.calls = app, 0
+        self.go = threading.Event()
+        self.go.set()
 
     def __call__(self, environ, start_response):
         self.calls += 1
+        if environ.get("HTTP_X_HOLD"):
+            assert self.go.wait(10)
         return self.app(environ, start_response)
 
 
@@ -161,6 +166,92 @@ def _away(db, participant_id):
     """Make participant_id's presence an hour old, as if their page had closed."""
     db.execute("UPDATE participants SET last_seen = '2000-01-01T00:00:00+00:00' WHERE id = ?", [participant_id])
     db.conn.commit()
+
+
+def test_a_page_given_its_own_update_is_still_answered_by_the_shortcut_after(app, db, workshop):
+    workshop, (anna, bram), (url, _) = voting_room(app, db, workshop)
+    front, flask = shortcut(app)
+    assert get(front, url, headers_of(anna))[0] == 204
+    bram.post(f"/w/{workshop['code']}/items", {"title": "Eigen punt van Bram", "explanation": ""})
+    status, _, body = get(front, url, headers_of(anna))  # the new item, with Anna's own controls
+    assert status == 200 and "Eigen punt van Bram" in body and 'id="minus-' in body and flask.calls == 2
+    assert get(front, poll_url(body), headers_of(anna))[0] == 204 and flask.calls == 2
+
+
+def test_a_page_told_the_room_moved_on_is_answered_by_the_shortcut_once_it_reloaded(app, db, workshop):
+    workshop, (anna, _), (url, _) = voting_room(app, db, workshop)
+    front, flask = shortcut(app)
+    assert get(front, url, headers_of(anna))[0] == 204
+    at_step(db, workshop, "barriers")
+    status, headers, _ = get(front, url, headers_of(anna))
+    assert status == 200 and headers["hx-trigger"] == "room-moved" and flask.calls == 2
+    reloaded = poll_url(anna.get(f"/w/{workshop['code']}").get_data(as_text=True))
+    status, headers, _ = get(front, reloaded, headers_of(anna))
+    assert status == 204 and "hx-trigger" not in headers and flask.calls == 2  # not told to reload again
+
+
+async def until(condition, seconds=10.0):
+    """Wait on the event loop until condition() holds."""
+    for _ in range(int(seconds * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("waited in vain")
+
+
+def room_with_a_slow_page(app, db, workshop):
+    """Anna, Bram and Cas polling through a shortcut; Bram's polls wait in Flask while flask.go is clear."""
+    workshop, (anna, bram, cas), urls = voting_room(app, db, workshop, ("Anna", "Bram", "Cas"))
+    clock = Clock()
+    front, flask = shortcut(app, clock)
+    held = headers_of(bram) + [(b"x-hold", b"1")]
+    for url, headers in zip(urls, (headers_of(anna), held, headers_of(cas))):
+        get(front, url, headers)
+
+    def while_bram_waits(*polls):
+        """Bram's poll sent and waiting in Flask, then polls (url, headers) answered: their answers, then his."""
+        async def busy_server():
+            calls = flask.calls
+            flask.go.clear()
+            waiting = asyncio.create_task(asked(front, urls[1], held))
+            await until(lambda: flask.calls == calls + 1)
+            answers = [await asked(front, url, headers) for url, headers in polls]
+            flask.go.set()
+            return answers, await waiting
+
+        return asyncio.run(busy_server())
+
+    return workshop, (anna, cas), urls, clock, front, flask, while_bram_waits
+
+
+def test_while_flask_draws_the_rooms_next_update_the_rest_of_the_room_gets_the_last_one(app, db, workshop):
+    workshop, (anna, cas), urls, clock, front, flask, while_bram_waits = room_with_a_slow_page(app, db, workshop)
+    first, second = workshops.items(db, workshop, ("driver",))[:2]
+    anna.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": "1"}, htmx=True)
+    _, _, rendered = get(front, urls[2], headers_of(cas))
+    anna.post(f"/w/{workshop['code']}/items/{second['id']}/dots", {"dots": "1"}, htmx=True)
+    clock.now += FRESH_SECONDS  # a second old: Bram's poll asks Flask
+    calls = flask.calls
+    ((cas_status, _, cas_body), (anna_status, _, _)), (status, _, newest) = while_bram_waits(
+        (urls[2], headers_of(cas)), (poll_url(rendered), headers_of(anna)))
+    assert (cas_status, cas_body, anna_status) == (200, rendered, 204) and flask.calls == calls + 1
+    assert status == 200 and "Totaal: 1" in newest and newest != rendered
+    assert get(front, urls[2], headers_of(cas))[2] == newest and flask.calls == calls + 1
+
+
+def test_pages_whose_items_changed_are_not_held_to_the_last_update(app, db, workshop):
+    workshop, (anna, cas), urls, clock, front, flask, while_bram_waits = room_with_a_slow_page(app, db, workshop)
+    item = workshops.items(db, workshop, ("driver",))[0]
+    anna.post(f"/w/{workshop['code']}/items/{item['id']}/dots", {"dots": "1"}, htmx=True)
+    get(front, urls[2], headers_of(cas))  # the room's update, kept
+    anna.post(f"/w/{workshop['code']}/items", {"title": "Eigen punt van Anna", "explanation": ""})
+    clock.now += FRESH_SECONDS
+    status, _, body = get(front, urls[2], headers_of(cas))  # Flask: Cas's page lacks the new item
+    assert status == 200 and "Eigen punt van Anna" in body
+    calls = flask.calls
+    [(status, _, body)], _ = while_bram_waits((urls[2], headers_of(cas)))  # Cas's page as it was, once more
+    assert status == 200 and "Eigen punt van Anna" in body  # Flask's, not the update from before the item
+    assert flask.calls == calls + 2
 
 
 def test_a_page_the_shortcut_answers_is_recorded_as_open(app, db, workshop):

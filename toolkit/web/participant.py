@@ -168,6 +168,11 @@ def live(code):
     steps.mark_seen(db, me, every=steps.CONNECTED_SECONDS / (2 if in_front else 3))
     if request.args.get("rev") == str(workshop["revision"]):
         return _may_repeat(make_response("", 204), workshop, me)
+    return _may_repeat(_what_changed(db, workshop, me), workshop, me)
+
+
+def _what_changed(db, workshop, me):
+    """The update for a page behind the room: the move to another step, the room's shared update, or its own."""
     page_step = request.args.get("step")
     if page_step != workshop["step"]:
         # The page reloads itself (static/toolkit.js) unless someone is halfway through
@@ -182,7 +187,8 @@ def live(code):
         if shared is not None:
             response = make_response(shared)
             response.vary.add("HX-Request")
-            if _may_repeat(response, workshop, me).headers.get(poll_shortcut.GRANT.decode()):
+            if request.environ.get(poll_shortcut.IN_FRONT):
+                # Which update these bytes are, for the shortcut to give to the rest of the room.
                 response.headers[poll_shortcut.SHARED.decode()] = (
                     f"{workshop['revision']} {workshop['step']} {shape} {language()}")
             return response
@@ -195,7 +201,11 @@ def live(code):
 
 
 def _may_repeat(response, workshop, me):
-    """response, with leave for the poll shortcut in front (if any) to give it again while nothing changes."""
+    """response, with leave for the poll shortcut in front (if any) to answer this page's next polls.
+
+    The leave names who this browser is, whatever the answer was: a page whose update was its own
+    (new items, the room moved on) still hears "nothing changed" from the shortcut afterwards.
+    """
     # Someone acted for by a facilitator depends on that facilitator's login too: always asked anew.
     if request.environ.get(poll_shortcut.IN_FRONT) and me["session_key"] and not me["on_behalf"]:
         # Without a choice of their own, a participant reads the workshop's language, which may change.

@@ -18,9 +18,14 @@ browser once its grant is a minute old.
 While a room votes with its results shown, every vote is a new revision, several a second in a
 large room. Rendering each one for every server process would cost more than all the polls, so
 the newest shared update rendered stays good for FRESH_SECONDS: a page older than it gets it,
-a page at it hears that nothing changed, and the next render follows once it is that old. A
+a page at it hears that nothing changed. Once it is that old, one page's poll asks Flask for the
+next, and the rest of the room keeps getting it until Flask answers: under load that may take
+seconds, and the whole room asking Flask at once for the same update would make it longer. A
 page never gets an update older than its own revision, and each fragment that shows the room
 moves the page's revision with it (toolkit/web/views.py step_page), so nothing shown goes back.
+
+Flask's answer to any page's poll names the browser it was for, so the shortcut answers that
+page's next polls too, also after an update that was the page's own (new items, the room moved on).
 """
 import asyncio
 import re
@@ -47,7 +52,8 @@ PRESENCE_SECONDS = steps.CONNECTED_SECONDS / 3  # as often as Flask writes that 
 RECORD_EVERY = 1.0  # presence due is written together, at most this long after it fell due
 GRANTS_KEPT = 20_000  # a grant is keyed by its request headers: well under 1 KB each
 SHARED_KEPT = 500  # a room, step, shape and language each: a day of 50 rooms keeps a few hundred
-NOT_IN_A_204 = {b"content-length", b"content-type"}
+NOT_IN_A_204 = {b"content-length", b"content-type"}  # nor htmx's HX-* headers: they ask the page to act
+REFRESH_SECONDS = 10.0  # how long one page's poll may be Flask's to render the room anew, before another's is
 
 
 class Grant(NamedTuple):
@@ -57,6 +63,12 @@ class Grant(NamedTuple):
     lang: str  # or WORKSHOPS
     until: float
     headers: list  # the answer's headers, less its length and type
+
+
+class Refresh(NamedTuple):
+    """Leave for one request to go to Flask for the room's next shared update."""
+    shared: tuple  # the key of the update it is to replace
+    since: float
 
 
 class Shared(NamedTuple):
@@ -79,6 +91,7 @@ class PollShortcut:
         self.grants: OrderedDict = OrderedDict()  # (path, scheme, headers) -> Grant
         # By the workshop's address as well as its id: a removed workshop's id may be given again.
         self.shared: OrderedDict = OrderedDict()  # (path, workshop, step, shape, lang) -> the newest Shared
+        self.refreshing: dict = {}  # shared key -> when a page's poll went to Flask for the room's next update
         self.present: dict[int, float] = {}  # participant id -> when their presence was last written
         self.due: set[int] = set()  # participants whose presence is to be written next
         self._recording = False
@@ -90,8 +103,14 @@ class PollShortcut:
             return
         key = (scope["path"], scope["scheme"], tuple(scope["headers"]))
         answer = self._answer(key, scope["query_string"])
-        if answer is None:
-            await self.app(scope, receive, self._learning(key, send))
+        if answer is None or isinstance(answer, Refresh):
+            try:
+                await self.app(scope, receive, self._learning(key, send, answer))
+            finally:
+                # Flask answered with the room's next update or with something else (then _learning
+                # forgot the old one), or failed: either way the room's next poll may ask again.
+                if answer is not None and self.refreshing.get(answer.shared) == answer.since:
+                    del self.refreshing[answer.shared]
             return
         status, headers, body = answer
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -120,10 +139,18 @@ class PollShortcut:
         if query.get("step") != step or not query.get("rev", "").isdigit():
             return None
         lang = workshop_language if grant.lang == WORKSHOPS else grant.lang
-        found = self.shared.get((key[0], grant.workshop, step, query.get("shape", ""), lang))
-        if found is None or found.revision > revision or (
-                found.revision != revision and self.clock() - found.made >= self.fresh_seconds):
+        shared = (key[0], grant.workshop, step, query.get("shape", ""), lang)
+        found = self.shared.get(shared)
+        if found is None or found.revision > revision:
             return None
+        if found.revision != revision and self.clock() - found.made >= self.fresh_seconds:
+            # One page's poll asks Flask for the room as it is now; while it waits (a busy server
+            # may take seconds), the rest of the room is answered from the newest update there is,
+            # rather than all of them asking Flask for the same one at once.
+            since = self.refreshing.get(shared)
+            if since is None or self.clock() - since >= REFRESH_SECONDS:
+                self.refreshing[shared] = self.clock()
+                return Refresh(shared, self.refreshing[shared])
         page = int(query["rev"])
         if page < found.revision:
             return 200, found.headers, found.body
@@ -178,7 +205,7 @@ class PollShortcut:
         except sqlite3.Error:
             return None
 
-    def _learning(self, key, send):
+    def _learning(self, key, send, refresh: "Refresh | None" = None):
         """send, taking the shortcut's headers off Flask's answer and learning from them."""
         sharing = {}
 
@@ -198,6 +225,12 @@ class PollShortcut:
                     revision, step, shape, lang = shared.decode().split(" ")
                     sharing.update(key=(key[0], grant.workshop, step, shape, lang), revision=int(revision),
                                    made=self.clock(), headers=headers, body=[])
+                if refresh is not None and sharing.get("key") != refresh.shared:
+                    # Not the room's next update for these pages (their items changed, the room moved
+                    # on): the one kept is no longer theirs to be given; Flask answers them again.
+                    kept = self.shared.get(refresh.shared)
+                    if kept is not None and kept.made < refresh.since:
+                        del self.shared[refresh.shared]
             elif message["type"] == "http.response.body" and sharing:
                 sharing["body"].append(message.get("body", b""))
                 if not message.get("more_body"):
@@ -216,7 +249,8 @@ class PollShortcut:
             return None
         workshop, participant, session_key, lang = granted.decode().split(" ")
         grant = Grant(int(workshop), int(participant), session_key, lang, self.clock() + self.grant_seconds,
-                      [(name, value) for name, value in headers if name not in NOT_IN_A_204])
+                      [(name, value) for name, value in headers
+                       if name not in NOT_IN_A_204 and not name.startswith(b"hx-")])
         # Flask's live view has just written this participant's presence, or did within PRESENCE_SECONDS.
         self.present[grant.participant] = self.clock()
         self._keep(self.grants, key, grant, GRANTS_KEPT)
