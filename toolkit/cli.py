@@ -145,6 +145,7 @@ def _serve_from(app, threads, listening) -> None:
 
     documents.start()
     served = PollShortcut(serving.wsgi_to_asgi(app, threads, **{IN_FRONT: True}), app.config["DATABASE"])
+    serving.keep_for_good()
     # Outside this command's app context: each request's thread starts from a copy of the
     # server's context, and a context pushed here would give every request the same `g`.
     contextvars.Context().run(serving.server(served).run, sockets=[listening])

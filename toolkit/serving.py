@@ -10,6 +10,7 @@ SQLite (sessions are signed cookies), so any process can answer any request.
 import asyncio
 import contextvars
 import ctypes
+import gc
 import io
 import os
 import signal
@@ -108,6 +109,16 @@ def _small_body(scope) -> bool:
                 return False
             length = int(value)
     return length is None or length <= REQUEST_BYTES
+
+
+def keep_for_good() -> None:
+    """Take what exists now (the app, its templates, catalogues and libraries) out of the garbage collector's walks.
+
+    It lives as long as the server. Under load the collector's full walks of it, a few a minute,
+    each paused every request of the process for 100 to 250 ms (benchmarks/load.py, gc.callbacks).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def server(asgi_app):
