@@ -48,7 +48,7 @@ class Pace(NamedTuple):
     vote_every: tuple[float, float]
     add_item: float  # each person adds at most one item and one comment
     comment: float
-    move_on: tuple[float, float]  # when each room moves to the next step, as parts of the run
+    move_on: tuple[float, float] | None  # when each room moves on, as parts of the run; None: nor exports
 
 
 PACES = {
@@ -60,7 +60,7 @@ PACES = {
     # 90 s. A few new items and comments a minute in each room; rooms move on at their own times.
     "workshop": Pace((5, 30), (30, 90), 0.001, 0.002, (0.3, 0.8)),
     # Pages open, polling, and nobody acting: what polling alone costs.
-    "idle": Pace((1e9, 1e9), (1e9, 1e9), 0, 0, (0.99, 0.99)),
+    "idle": Pace((1e9, 1e9), (1e9, 1e9), 0, 0, None),
 }
 
 
@@ -333,6 +333,8 @@ async def facilitate(base, stats, room, stop_at, connector, seconds, pace):
         # Results shown while the room votes: every vote then changes what every phone shows.
         await timed(stats, "step settings", session, "POST", f"/facilitator/workshops/{room.code}/steps/drivers",
                     data={"change": "reveal", "csrf_token": token})
+        if pace.move_on is None:
+            return
         await asyncio.sleep(max(0.0, stop_at - seconds * (1 - random.uniform(*pace.move_on)) - time.monotonic()))
         await timed(stats, "step change", session, "POST", f"/facilitator/workshops/{room.code}/step",
                     data={"step": "barriers", "csrf_token": token})
