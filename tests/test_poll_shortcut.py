@@ -12,7 +12,7 @@ from toolkit import serving
 from toolkit import step as steps
 from toolkit import workshop as workshops
 from toolkit.web.poll_shortcut import (FRESH_SECONDS, GRANT_SECONDS, IN_FRONT, PRESENCE_SECONDS, RECORD_EVERY,
-                                       PollShortcut)
+                                       REFRESH_SECONDS, PollShortcut)
 
 POLLER = re.compile(r'id="live" hx-get="([^"]+)"')
 
@@ -208,13 +208,15 @@ def room_with_a_slow_page(app, db, workshop):
     for url, headers in zip(urls, (headers_of(anna), held, headers_of(cas))):
         get(front, url, headers)
 
-    def while_bram_waits(*polls):
-        """Bram's poll sent and waiting in Flask, then polls (url, headers) answered: their answers, then his."""
+    def while_bram_waits(*polls, meanwhile=lambda: None):
+        """Bram's poll sent and waiting in Flask, then meanwhile(), then polls (url, headers) answered: their
+        answers, then his."""
         async def busy_server():
             calls = flask.calls
             flask.go.clear()
             waiting = asyncio.create_task(asked(front, urls[1], held))
             await until(lambda: flask.calls == calls + 1)
+            meanwhile()
             answers = [await asked(front, url, headers) for url, headers in polls]
             flask.go.set()
             return answers, await waiting
@@ -237,6 +239,22 @@ def test_while_flask_draws_the_rooms_next_update_the_rest_of_the_room_gets_the_l
     assert (cas_status, cas_body, anna_status) == (200, rendered, 204) and flask.calls == calls + 1
     assert status == 200 and "Totaal: 1" in newest and newest != rendered
     assert get(front, urls[2], headers_of(cas))[2] == newest and flask.calls == calls + 1
+
+
+def test_a_page_that_waits_in_flask_too_long_lets_another_ask(app, db, workshop):
+    workshop, (anna, cas), urls, clock, front, flask, while_bram_waits = room_with_a_slow_page(app, db, workshop)
+    first, second = workshops.items(db, workshop, ("driver",))[:2]
+    anna.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": "1"}, htmx=True)
+    _, _, rendered = get(front, urls[2], headers_of(cas))
+    anna.post(f"/w/{workshop['code']}/items/{second['id']}/dots", {"dots": "1"}, htmx=True)
+    clock.now += FRESH_SECONDS
+    calls = flask.calls
+
+    def ten_seconds_later():
+        clock.now += REFRESH_SECONDS
+
+    [(status, _, body)], _ = while_bram_waits((urls[2], headers_of(cas)), meanwhile=ten_seconds_later)
+    assert flask.calls == calls + 2 and status == 200 and body != rendered and "Totaal: 1" in body
 
 
 def test_pages_whose_items_changed_are_not_held_to_the_last_update(app, db, workshop):
