@@ -226,12 +226,18 @@ def room_with_a_slow_page(app, db, workshop):
     return workshop, (anna, cas), urls, clock, front, flask, while_bram_waits
 
 
-def test_while_flask_draws_the_rooms_next_update_the_rest_of_the_room_gets_the_last_one(app, db, workshop):
+def room_moved_on_since_its_update(app, db, workshop):
+    """room_with_a_slow_page, its shared update drawn for Cas, then another vote: the update is behind."""
     workshop, (anna, cas), urls, clock, front, flask, while_bram_waits = room_with_a_slow_page(app, db, workshop)
     first, second = workshops.items(db, workshop, ("driver",))[:2]
     anna.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": "1"}, htmx=True)
     _, _, rendered = get(front, urls[2], headers_of(cas))
     anna.post(f"/w/{workshop['code']}/items/{second['id']}/dots", {"dots": "1"}, htmx=True)
+    return (anna, cas), urls, clock, front, flask, while_bram_waits, rendered
+
+
+def test_while_flask_draws_the_rooms_next_update_the_rest_of_the_room_gets_the_last_one(app, db, workshop):
+    (anna, cas), urls, clock, front, flask, while_bram_waits, rendered = room_moved_on_since_its_update(app, db, workshop)
     clock.now += FRESH_SECONDS  # a second old: Bram's poll asks Flask
     calls = flask.calls
     ((cas_status, _, cas_body), (anna_status, _, _)), (status, _, newest) = while_bram_waits(
@@ -242,11 +248,7 @@ def test_while_flask_draws_the_rooms_next_update_the_rest_of_the_room_gets_the_l
 
 
 def test_a_page_that_waits_in_flask_too_long_lets_another_ask(app, db, workshop):
-    workshop, (anna, cas), urls, clock, front, flask, while_bram_waits = room_with_a_slow_page(app, db, workshop)
-    first, second = workshops.items(db, workshop, ("driver",))[:2]
-    anna.post(f"/w/{workshop['code']}/items/{first['id']}/dots", {"dots": "1"}, htmx=True)
-    _, _, rendered = get(front, urls[2], headers_of(cas))
-    anna.post(f"/w/{workshop['code']}/items/{second['id']}/dots", {"dots": "1"}, htmx=True)
+    (anna, cas), urls, clock, front, flask, while_bram_waits, rendered = room_moved_on_since_its_update(app, db, workshop)
     clock.now += FRESH_SECONDS
     calls = flask.calls
 
