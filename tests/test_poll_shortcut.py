@@ -237,7 +237,8 @@ def room_moved_on_since_its_update(app, db, workshop):
 
 
 def test_while_flask_draws_the_rooms_next_update_the_rest_of_the_room_gets_the_last_one(app, db, workshop):
-    (anna, cas), urls, clock, front, flask, while_bram_waits, rendered = room_moved_on_since_its_update(app, db, workshop)
+    people, urls, clock, front, flask, while_bram_waits, rendered = room_moved_on_since_its_update(app, db, workshop)
+    anna, cas = people
     clock.now += FRESH_SECONDS  # a second old: Bram's poll asks Flask
     calls = flask.calls
     ((cas_status, _, cas_body), (anna_status, _, _)), (status, _, newest) = while_bram_waits(
@@ -248,7 +249,8 @@ def test_while_flask_draws_the_rooms_next_update_the_rest_of_the_room_gets_the_l
 
 
 def test_a_page_that_waits_in_flask_too_long_lets_another_ask(app, db, workshop):
-    (anna, cas), urls, clock, front, flask, while_bram_waits, rendered = room_moved_on_since_its_update(app, db, workshop)
+    people, urls, clock, front, flask, while_bram_waits, rendered = room_moved_on_since_its_update(app, db, workshop)
+    anna, cas = people
     clock.now += FRESH_SECONDS
     calls = flask.calls
 
