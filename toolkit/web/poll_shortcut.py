@@ -147,10 +147,10 @@ class PollShortcut:
             # One page's poll asks Flask for the room as it is now; while it waits (a busy server
             # may take seconds), the rest of the room is answered from the newest update there is,
             # rather than all of them asking Flask for the same one at once.
-            since = self.refreshing.get(shared)
-            if since is None or self.clock() - since >= REFRESH_SECONDS:
-                self.refreshing[shared] = self.clock()
-                return Refresh(shared, self.refreshing[shared])
+            asked, since = self.clock(), self.refreshing.get(shared)
+            if since is None or asked - since >= REFRESH_SECONDS:
+                self.refreshing[shared] = asked
+                return Refresh(shared, asked)
         page = int(query["rev"])
         if page < found.revision:
             return 200, found.headers, found.body
