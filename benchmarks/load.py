@@ -29,8 +29,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import NamedTuple
 
-import aiohttp
 import brotli
+
+from benchmarks.phone import ERRORS, Phone
 
 POLL_SECONDS = 1.5  # as templates/shared/_poller.html asks
 PASSWORD = "load test password"
@@ -76,6 +77,7 @@ class Stats:
         self.arriving = 0
         self.settled = defaultdict(list)
         self.errors = defaultdict(int)
+        self.failures = defaultdict(int)  # what a request that got no answer failed with
         self.refused = defaultdict(int)
         self.bytes = defaultdict(int)
         self.propagation = []
@@ -198,19 +200,18 @@ def poll_kind(status: int) -> str:
     return "poll (change)" if status == 200 else "poll (idle)"
 
 
-async def timed(stats: Stats, kind, session, method: str, url: str, **kwargs):
-    """One request, recorded under kind (or kind(status)); returns (status, text, response), or (0, "", None)."""
+async def timed(stats: Stats, kind, phone: Phone, method: str, url: str, **kwargs):
+    """One request, recorded under kind (or kind(status)); returns (status, text, answer), or (0, "", None)."""
     name = (lambda status: kind) if isinstance(kind, str) else kind
     start = time.perf_counter()
     try:
-        async with session.request(method, url, allow_redirects=False, **kwargs) as response:
-            body = await response.read()
-            stats.add(name(response.status), time.perf_counter() - start, response.status,
-                      int(response.headers.get("Content-Length") or len(body)))
-            return response.status, body.decode("utf-8", "replace"), response
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+        answer = await phone.request(method, url, **kwargs)
+    except ERRORS as error:
         stats.add(name(0), time.perf_counter() - start, 0, 0)
+        stats.failures[f"{type(error).__name__} {error}".strip()[:80]] += 1
         return 0, "", None
+    stats.add(name(answer.status), time.perf_counter() - start, answer.status, len(answer.body))
+    return answer.status, answer.body.decode("utf-8", "replace"), answer
 
 
 class Room:
@@ -223,7 +224,7 @@ class Room:
         self.watched = False  # whether the observer's page is open yet: before, nobody can see a vote
 
 
-async def participant(base, stats, room, index, stop_at, observer, connector, join_window, pace):
+async def participant(base, stats, room, index, stop_at, observer, venue, join_window, pace):
     """One person on their phone: join, then poll, vote, add an item and comment until stop_at."""
     # People arrive over the first minutes, not all in the same millisecond.
     await asyncio.sleep(random.uniform(0, join_window))
@@ -236,25 +237,24 @@ async def participant(base, stats, room, index, stop_at, observer, connector, jo
             stats.arrived()
 
     try:
-        await _participate(base, stats, room, index, stop_at, observer, connector, pace, arrived)
+        await _participate(Phone.of(base, local_address=venue), stats, room, index, stop_at, observer, pace,
+                           arrived)
     finally:
         arrived()  # also when joining failed: the run must not wait for them to settle
 
 
-async def _participate(base, stats, room, index, stop_at, observer, connector, pace, arrived):
-    jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession(base, connector=connector, connector_owner=False, cookie_jar=jar,
-                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
-        status, page, _ = await timed(stats, "join page", session, "GET", f"/j/{room.code}")
+async def _participate(phone, stats, room, index, stop_at, observer, pace, arrived):
+    try:
+        status, page, _ = await timed(stats, "join page", phone, "GET", f"/j/{room.code}")
         if status != 200:
             return
-        status, _, _ = await timed(stats, "join", session, "POST", f"/j/{room.code}", data={
+        status, _, _ = await timed(stats, "join", phone, "POST", f"/j/{room.code}", data={
             "name": f"P{index}", "organisation": f"Org {index % 17}",
             "stakeholder_group": ("companies", "education", "government", "workers", "other")[index % 5],
             "request_token": f"join-{index}", "csrf_token": CSRF.search(page).group(1)})
         if status != 303:
             return
-        status, page, _ = await timed(stats, "step page", session, "GET", f"/w/{room.code}")
+        status, page, _ = await timed(stats, "step page", phone, "GET", f"/w/{room.code}")
         if status != 200:
             return
         token = CSRF.search(page).group(1)  # a new session after joining, with its own token
@@ -270,13 +270,13 @@ async def _participate(base, stats, room, index, stop_at, observer, connector, p
             room.watched = True
         while time.monotonic() < stop_at:
             sent = time.monotonic()
-            status, body, response = await timed(stats, poll_kind, session, "GET", poll, headers=headers)
+            status, body, answer = await timed(stats, poll_kind, phone, "GET", poll, headers=headers)
             arrived()
             if status == 200:
                 found = poll_url(body)
                 # The page reloads itself when the room moved on (static/toolkit.js).
-                if response.headers.get("HX-Trigger") == "room-moved" or found is None:
-                    status, page, _ = await timed(stats, "step page", session, "GET", f"/w/{room.code}")
+                if answer.headers.get("hx-trigger") == "room-moved" or found is None:
+                    status, page, _ = await timed(stats, "step page", phone, "GET", f"/w/{room.code}")
                     found = poll_url(page)
                     step = re.search(r"[?&;]step=([a-z]+)", found).group(1) if found else step
                     items = [int(i) for i in dict.fromkeys(ITEM.findall(page))] or items
@@ -294,7 +294,7 @@ async def _participate(base, stats, room, index, stop_at, observer, connector, p
                 left = BUDGET - sum(room.expected.get((person, i), 0) for i in items)
                 dots = random.randint(0, min(2, mine + left))
                 stats.votes_sent += 1
-                status, _, _ = await timed(stats, "vote", session, "POST", f"/w/{room.code}/items/{item}/dots",
+                status, _, _ = await timed(stats, "vote", phone, "POST", f"/w/{room.code}/items/{item}/dots",
                                                 data={"dots": dots, "csrf_token": token}, headers=headers)
                 if status == 200:
                     stats.votes_acked += 1
@@ -305,44 +305,47 @@ async def _participate(base, stats, room, index, stop_at, observer, connector, p
                 next_vote = time.monotonic() + random.uniform(*pace.vote_every)
             elif not added and random.random() < pace.add_item and step in STEPS:
                 added = True
-                await timed(stats, "add item", session, "POST", f"/w/{room.code}/items",
+                await timed(stats, "add item", phone, "POST", f"/w/{room.code}/items",
                             data={"kind": "driver" if step == "drivers" else "barrier", "title": f"Eigen punt {index}",
                                   "explanation": "", "request_token": f"item-{index}", "csrf_token": token})
             elif not commented and random.random() < pace.comment and items:
                 commented = True
-                await timed(stats, "comment", session, "POST", f"/w/{room.code}/items/{items[0]}/comments",
+                await timed(stats, "comment", phone, "POST", f"/w/{room.code}/items/{items[0]}/comments",
                             data={"body": f"Opmerking van P{index}", "request_token": f"c-{index}",
                                   "csrf_token": token}, headers=headers)
             await asyncio.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - sent)))
+    finally:
+        phone.close()
 
 
-async def facilitate(base, stats, room, stop_at, connector, seconds, pace):
+async def facilitate(base, stats, room, stop_at, venue, seconds, pace):
     """The facilitator: logs in, shows the results, moves the room on when the pace says, exports near the end."""
-    async with aiohttp.ClientSession(base, connector=connector, connector_owner=False,
-                                     cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                     timeout=aiohttp.ClientTimeout(total=60)) as session:
-        _, page, _ = await timed(stats, "login page", session, "GET", "/login")
+    phone = Phone.of(base, local_address=venue, timeout=60)
+    try:
+        _, page, _ = await timed(stats, "login page", phone, "GET", "/login")
         if not CSRF.search(page):
             return
-        await timed(stats, "login", session, "POST", "/login", data={
+        await timed(stats, "login", phone, "POST", "/login", data={
             "email": "load@example.org", "password": PASSWORD, "csrf_token": CSRF.search(page).group(1)})
-        _, page, _ = await timed(stats, "facilitator page", session, "GET", f"/facilitator/workshops/{room.code}")
+        _, page, _ = await timed(stats, "facilitator page", phone, "GET", f"/facilitator/workshops/{room.code}")
         if not CSRF.search(page):
             return
         token = CSRF.search(page).group(1)
         # Results shown while the room votes: every vote then changes what every phone shows.
-        await timed(stats, "step settings", session, "POST", f"/facilitator/workshops/{room.code}/steps/drivers",
+        await timed(stats, "step settings", phone, "POST", f"/facilitator/workshops/{room.code}/steps/drivers",
                     data={"change": "reveal", "csrf_token": token})
         if pace.move_on is None:
             return
         await asyncio.sleep(max(0.0, stop_at - seconds * (1 - random.uniform(*pace.move_on)) - time.monotonic()))
-        await timed(stats, "step change", session, "POST", f"/facilitator/workshops/{room.code}/step",
+        await timed(stats, "step change", phone, "POST", f"/facilitator/workshops/{room.code}/step",
                     data={"step": "barriers", "csrf_token": token})
-        await timed(stats, "step settings", session, "POST", f"/facilitator/workshops/{room.code}/steps/barriers",
+        await timed(stats, "step settings", phone, "POST", f"/facilitator/workshops/{room.code}/steps/barriers",
                     data={"change": "reveal", "csrf_token": token})
         await asyncio.sleep(max(0.0, stop_at - time.monotonic() - seconds * 0.15))
-        await timed(stats, "export", session, "POST", f"/facilitator/workshops/{room.code}/drafts",
+        await timed(stats, "export", phone, "POST", f"/facilitator/workshops/{room.code}/drafts",
                     data={"csrf_token": token})
+    finally:
+        phone.close()
 
 
 def poll_url(text: str) -> str | None:
@@ -370,43 +373,41 @@ async def run_toolkit(base, codes, people, seconds, arrival, pace) -> tuple[Stat
     rooms = [Room(code) for code in codes]
     # Each venue's phones reach the server from the venue's own address, as they would through
     # its router: the server's per-client join limits then apply as they do on a real day.
-    # A connection of its own for each phone and facilitator, as their browsers have.
-    connectors = [aiohttp.TCPConnector(limit=people + 1, local_addr=(venue_address(n), 0))
-                  for n in range(len(rooms))]
+    # A connection of its own for each phone and facilitator, as their browsers have (benchmarks/phone.py).
     stop_at = time.monotonic() + seconds
     join_window = arrival if arrival is not None else min(30.0, seconds / 4)
     stats.started, stats.arriving = time.monotonic(), len(rooms) * people
     tasks = []
-    for room, connector in zip(rooms, connectors):
-        tasks.append(facilitate(base, stats, room, stop_at, connector, seconds, pace))
+    for number, room in enumerate(rooms):
+        venue = venue_address(number)
+        tasks.append(facilitate(base, stats, room, stop_at, venue, seconds, pace))
         for i in range(people):
-            tasks.append(participant(base, stats, room, i, stop_at, i == 0, connector, join_window, pace))
+            tasks.append(participant(base, stats, room, i, stop_at, i == 0, venue, join_window, pace))
     await asyncio.gather(*tasks)
-    for connector in connectors:
-        await connector.close()
     return stats, rooms
 
 
 async def run_baseline(base, clients, seconds, pace) -> Stats:
     """The same pattern against the minimal app: a GET at the poll interval, now and then an insert."""
     stats = Stats()
-    connector = aiohttp.TCPConnector(limit=clients)
     stop_at = time.monotonic() + seconds
 
     async def client(index):
-        async with aiohttp.ClientSession(base, connector=connector, connector_owner=False) as session:
+        phone = Phone.of(base)
+        try:
             next_insert = time.monotonic() + random.uniform(*pace.first_vote)
             await asyncio.sleep(random.uniform(0, POLL_SECONDS))
             while time.monotonic() < stop_at:
                 sent = time.monotonic()
-                await timed(stats, "GET", session, "GET", "/")
+                await timed(stats, "GET", phone, "GET", "/")
                 if time.monotonic() >= next_insert:
-                    await timed(stats, "POST insert", session, "POST", "/insert", data={"value": str(index)})
+                    await timed(stats, "POST insert", phone, "POST", "/insert", data={"value": str(index)})
                     next_insert = time.monotonic() + random.uniform(*pace.vote_every)
                 await asyncio.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - sent)))
+        finally:
+            phone.close()
 
     await asyncio.gather(*(client(i) for i in range(clients)))
-    await connector.close()
     return stats
 
 
@@ -644,6 +645,9 @@ def main():
           f"(the poll shortcut answers), {each_new:.2f} ms when Flask answers")
     print(f"one at a time on the idle server, p50 over one connection: a vote {vote_alone:.2f} ms, the baseline's "
           f"insert {base_insert:.2f} ms ({vote_alone / base_insert:.1f} times)")
+    for label, source in (("toolkit", stats), ("baseline", base_stats)):
+        for failure, count in sorted(source.failures.items()):
+            print(f"no answer, {label}: {count} x {failure}")
     errors = sum(stats.errors.values()) + sum(base_stats.errors.values())
     if errors or matching != total:
         raise SystemExit(f"{errors} errors; {total - matching} acknowledged votes not stored as acknowledged")
