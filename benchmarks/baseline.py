@@ -1,7 +1,7 @@
 """The baseline for benchmarks.load: the least a Flask app on the toolkit's server can do, on this machine.
 
 One small template on GET, one SQLite insert on POST, served like `toolkit serve` serves
-(uvicorn with a2wsgi, 8 threads, one process per core on one port), so the load test's figures
+(uvicorn, Flask in 8 threads, a process per core with a listening socket each), so the figures
 can be read as ratios to it.
 
 Run: BASELINE_DATABASE=/tmp/b.db .venv/bin/python -m benchmarks.baseline --port 5001
@@ -54,9 +54,11 @@ def main():
     parser.add_argument("--processes", type=int, default=serving.default_processes())
     args = parser.parse_args()
     app = create_app(os.environ["BASELINE_DATABASE"])
-    listening = serving.listen("127.0.0.1", args.port)
+    # Bound as `toolkit serve` binds (toolkit/cli.py): with several processes, a socket each.
+    bound = (serving.listen if args.processes == 1 else serving.reserve)("127.0.0.1", args.port)
 
     def serve(_number=0):
+        listening = bound if args.processes == 1 else serving.listen_beside(bound)
         serving.server(serving.wsgi_to_asgi(app, args.threads)).run(sockets=[listening])
 
     if args.processes == 1:

@@ -263,6 +263,60 @@ def test_serve_runs_several_processes_restarts_one_that_dies_and_ends_with_its_p
             server.wait(timeout=10)
 
 
+def _sockets_on(port: int, state: str) -> set[int]:
+    """The inodes of the loopback TCP sockets on port (local side) in state (/proc/net/tcp: 01 established, 0A listening)."""
+    found = set()
+    with open("/proc/net/tcp") as table:
+        for line in list(table)[1:]:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+                found.add(int(fields[9]))
+    return found
+
+
+def _inodes_of(pid: int) -> set[int]:
+    found = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(int(target[8:-1]))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="several processes need Linux's fork")
+def test_serve_spreads_connections_evenly_over_its_processes(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "TOOLKIT_INSTANCE": str(tmp_path / "i"), "TOOLKIT_DATABASE": str(tmp_path / "s.db")}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from toolkit.cli import main; main()", "serve", "--port", str(port),
+         "--processes", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    phones = []
+    try:
+        assert _answers(port) == 200
+        assert _until(lambda: len(_below(server.pid)) == 2)
+        children = _below(server.pid)
+        # A listening socket each: the kernel, not whichever process is quickest to ask, picks
+        # the process for a new connection, and a phone keeps its connection all day.
+        assert _until(lambda: len(_sockets_on(port, "0A")) == 2)
+        assert not _sockets_on(port, "0A") & _inodes_of(server.pid)  # the parent only holds the port
+        for _ in range(400):
+            phone = socket.create_connection(("127.0.0.1", port))
+            phone.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            phones.append(phone)
+        for phone in phones:
+            assert phone.recv(65536).startswith(b"HTTP/1.1 200")
+        held = [len(_sockets_on(port, "01") & _inodes_of(child)) for child in children]
+        assert sum(held) == 400 and min(held) >= 140, held
+    finally:
+        for phone in phones:
+            phone.close()
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def test_export_to_a_missing_folder_is_refused_before_any_draft(env):
     run("demo", "--out", str(env / "demo.docx"))
     code = connect(env / "cli.db").execute("SELECT code FROM workshops").fetchone()[0]

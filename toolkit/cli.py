@@ -105,9 +105,10 @@ def serve_command(host, port, threads, processes, public_url):
     """
     _prepare()
     app = current_app._get_current_object()
+    processes = processes or serving.default_processes()
     try:
         # Bind before anything else: a second serve on a busy port changes nothing.
-        listening = serving.listen(host, port)
+        bound = serving.listen(host, port) if processes == 1 else serving.reserve(host, port)
     except OSError as error:
         raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror}") from None
     url = (public_url or f"http://{_address_for_phones(host)}:{port}").rstrip("/")
@@ -121,18 +122,17 @@ def serve_command(host, port, threads, processes, public_url):
             click.echo(f"No facilitator account yet. Create yours at {url}/setup/{token}")
     finally:
         db.close()
-    processes = processes or serving.default_processes()
     click.echo(f"Workshop toolkit running at {url}  (Ctrl+C stops it)")
     if processes == 1:
         _start_retention(current_app.config)
-        _serve_from(app, threads, listening)
+        _serve_from(app, threads, bound)
         return
     click.echo(f"{processes} server processes share the port.")
 
     def serve_in_child(number):
         if number == 0:
             _start_retention(app.config)  # one of them removes expired workshops
-        _serve_from(app, threads, listening)
+        _serve_from(app, threads, serving.listen_beside(bound))
 
     serving.run(serve_in_child, processes, click.echo)
 

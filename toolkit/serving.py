@@ -3,9 +3,9 @@
 Each process runs uvicorn (HTTP parsed in C by httptools, on uvloop where it exists) and hands
 the Flask app's requests to a pool of threads (wsgi_to_asgi). Python runs one thread at a time
 in a process (the interpreter lock), so a single process uses one core however many threads it
-has. `toolkit serve` binds the port once and forks a process per core; each serves from the same
-socket and the kernel hands every new connection to one of them. Everything they share lives in
-SQLite (sessions are signed cookies), so any process can answer any request.
+has. `toolkit serve` reserves the port once and forks a process per core; each listens on it with a
+socket of its own, and the kernel spreads new connections evenly over them. Everything they share
+lives in SQLite (sessions are signed cookies), so any process can answer any request.
 """
 import asyncio
 import contextvars
@@ -31,10 +31,49 @@ def default_processes() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+BACKLOG = 2048  # connections the kernel holds for a process that is busy accepting
+
+
 def listen(host: str, port: int) -> socket.socket:
-    """A socket listening on host and port, bound once before any server process starts."""
+    """A socket listening on host and port, for a server of one process."""
     family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    return socket.create_server(address[:2], family=family, backlog=2048)
+    return socket.create_server(address[:2], family=family, backlog=BACKLOG)
+
+
+def reserve(host: str, port: int) -> socket.socket:
+    """host and port bound (not listening) for a server of several processes; OSError if anything else has them.
+
+    Each process then listens on the address with a socket of its own (listen_beside). A single
+    socket shared by all would let the kernel give a new connection to whichever process asks
+    first, and a phone keeps its connection: at 3,000 phones one process held 59% of them and
+    fell seconds behind while the other had time to spare (benchmarks/load.py). With a socket each,
+    the kernel spreads connections over them evenly, by a hash of each one's addresses.
+    """
+    family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    # Refused when any socket has the address, so a second server cannot join this one's processes
+    # (SO_REUSEPORT lets any socket of the same user do so); past connections' TIME_WAIT do not count.
+    with socket.create_server(address[:2], family=family):
+        pass
+    reserved = socket.socket(family, socket.SOCK_STREAM)
+    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        # Without SO_REUSEADDR: the check above then fails for anyone else while this one holds it.
+        reserved.bind(address[:2])
+    except OSError:
+        reserved.close()
+        raise
+    return reserved
+
+
+def listen_beside(reserved: socket.socket) -> socket.socket:
+    """A listening socket of this process's own on the reserved address, sharing its connections evenly with the others."""
+    listening = socket.socket(reserved.family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    # As any server's: its closed connections waiting out TIME_WAIT then keep no one from the port.
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind(reserved.getsockname()[:2])
+    listening.listen(BACKLOG)
+    return listening
 
 
 def wsgi_to_asgi(wsgi_app, threads: int, **environ):
