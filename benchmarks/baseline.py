@@ -1,7 +1,7 @@
 """The baseline for benchmarks.load: the least a Flask app on the toolkit's server can do, on this machine.
 
 One small template on GET, one SQLite insert on POST, served like `toolkit serve` serves
-(uvicorn, Flask in 8 threads, a process per core with a listening socket each), so the figures
+(uvicorn, Flask in the same number of threads, a process per core with a listening socket each), so the figures
 can be read as ratios to it.
 
 Run: BASELINE_DATABASE=/tmp/b.db .venv/bin/python -m benchmarks.baseline --port 5001
@@ -50,7 +50,7 @@ def create_app(database: str) -> Flask:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=serving.THREADS)
     parser.add_argument("--processes", type=int, default=serving.default_processes())
     args = parser.parse_args()
     app = create_app(os.environ["BASELINE_DATABASE"])
@@ -59,6 +59,7 @@ def main():
 
     def serve(_number=0):
         listening = bound if args.processes == 1 else serving.listen_beside(bound)
+        serving.hand_over_quickly()
         serving.server(serving.wsgi_to_asgi(app, args.threads)).run(sockets=[listening])
 
     if args.processes == 1:

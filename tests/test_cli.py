@@ -263,6 +263,34 @@ def test_serve_runs_several_processes_restarts_one_that_dies_and_ends_with_its_p
             server.wait(timeout=10)
 
 
+def test_serve_gives_the_event_loop_the_interpreter_soon(env, monkeypatch):
+    """Few Flask threads and quick hand-overs: the loop answering polls waits behind them (benchmarks/load.py)."""
+    seen = {}
+
+    class Server:
+        def run(self, sockets):
+            seen["switch"] = sys.getswitchinterval()
+
+    def bridge(app, threads, **environ):
+        seen["threads"] = threads
+        return app
+
+    monkeypatch.setattr(cli.serving, "server", lambda *args, **kwargs: Server())
+    monkeypatch.setattr(cli.serving, "wsgi_to_asgi", bridge)
+    monkeypatch.setattr(cli.documents, "start", lambda *args, **kwargs: None)
+    monkeypatch.setattr(cli, "_start_retention", lambda config: None)
+    monkeypatch.setattr(cli.serving, "keep_for_good", lambda: None)  # it would freeze the test runner's objects
+    before = sys.getswitchinterval()
+    try:
+        result = run("serve", "--processes", "1", "--port", str(_free_port()))
+    finally:
+        sys.setswitchinterval(before)
+    assert result.exit_code == 0, result.output
+    assert seen == {"threads": 2, "switch": pytest.approx(0.001)}
+    refused = CliRunner().invoke(cli.main, ["serve", "--threads", "0"])
+    assert refused.exit_code == 2 and "--threads" in refused.output and "Traceback" not in refused.output
+
+
 def _sockets_on(port: int, state: str) -> set[int]:
     """The inodes of the loopback TCP sockets on port (local side) in state (/proc/net/tcp: 01 established, 0A listening)."""
     found = set()

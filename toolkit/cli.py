@@ -92,7 +92,8 @@ def _address_for_phones(host: str) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 lets phones on the venue network join.")
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="Threads per server process.")
+@click.option("--threads", default=serving.THREADS, show_default=True, type=click.IntRange(min=1),
+              help="Flask threads per server process.")
 @click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Server processes sharing the port; by default one per core, at most 4.")
 @click.option("--public-url", default=None,
@@ -146,6 +147,7 @@ def _serve_from(app, threads, listening) -> None:
     documents.start()
     served = PollShortcut(serving.wsgi_to_asgi(app, threads, **{IN_FRONT: True}), app.config["DATABASE"])
     serving.keep_for_good()
+    serving.hand_over_quickly()
     # Outside this command's app context: each request's thread starts from a copy of the
     # server's context, and a context pushed here would give every request the same `g`.
     contextvars.Context().run(serving.server(served).run, sockets=[listening])
