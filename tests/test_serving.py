@@ -91,3 +91,59 @@ def test_only_a_body_of_a_known_small_length_is_read_first():
     assert not small({"headers": [(b"transfer-encoding", b"chunked")]})
     assert not small({"headers": [(b"content-length", b"5"), (b"content-length", b"6")]})
     assert not small({"headers": [(b"content-length", b"-1")]})
+
+
+async def _get(asgi, path: str, method: str = "GET") -> bytes:
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": [],
+             "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 5000)}
+    await asgi(scope, receive, send)
+    return b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+
+
+def test_requests_that_wait_long_leave_the_threads_to_the_room():
+    import threading
+
+    gate = threading.Event()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"].startswith("/export"):
+            gate.wait(10)  # as an export waits for the drawing process
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["PATH_INFO"].encode()]
+
+    async def run():
+        asgi = serving.wsgi_to_asgi(app, 1, waits=lambda scope: scope["path"].startswith("/export"))
+        exports = [asyncio.ensure_future(_get(asgi, f"/export{n}")) for n in range(3)]
+        await asyncio.sleep(0.1)
+        votes = [await asyncio.wait_for(_get(asgi, f"/vote{n}"), 5) for n in range(3)]
+        waiting = not any(export.done() for export in exports)
+        gate.set()
+        return votes, waiting, await asyncio.gather(*exports)
+
+    votes, waiting, exports = asyncio.run(run())
+    assert votes == [b"/vote0", b"/vote1", b"/vote2"] and waiting
+    assert exports == [b"/export0", b"/export1", b"/export2"]
+
+
+def test_exports_are_the_requests_that_wait_long(app):
+    from flask import url_for
+
+    from toolkit.web import waits_long
+
+    with app.test_request_context():
+        waiting = [url_for("facilitator.export", code="ABCD12")]
+        working = [url_for("participant.set_dots", code="ABCD12", item_id=3), url_for("participant.live", code="ABCD12"),
+                   url_for("facilitator.workshop", code="ABCD12"), url_for("auth.login"),
+                   url_for("facilitator.draft", code="ABCD12", version=1)]
+    assert all(waits_long({"method": "POST", "path": path}) for path in waiting)
+    assert not any(waits_long({"method": method, "path": path}) for path in working for method in ("GET", "POST"))
+    assert not waits_long({"method": "GET", "path": waiting[0]})

@@ -17,6 +17,7 @@ import signal
 import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from toolkit.limits import REQUEST_BYTES
@@ -35,9 +36,10 @@ BACKLOG = 2048  # connections the kernel holds for a process that is busy accept
 # Flask's threads in each process. Python runs one thread at a time per process, and the event
 # loop that answers most polls (the poll shortcut) waits for the interpreter behind each of them.
 # At 3,000 people, polls took 134 ms at p95 and votes 404 ms with 4 threads, 21 and 165 ms with 2
-# (benchmarks/load.py). More threads help only a request that waits without the interpreter (an
-# export waits for the drawing process): 2 let one wait while the other works.
+# (benchmarks/load.py). More threads would help only requests that wait without the interpreter,
+# and those get threads of their own (WAITING_THREADS).
 THREADS = 2
+WAITING_THREADS = 4  # beside them, for requests that mostly wait without the interpreter (wsgi_to_asgi)
 HAND_OVER_SECONDS = 0.001  # how long a thread may keep the interpreter from one waiting for it
 
 
@@ -83,8 +85,13 @@ def listen_beside(reserved: socket.socket) -> socket.socket:
     return listening
 
 
-def wsgi_to_asgi(wsgi_app, threads: int, **environ):
+def wsgi_to_asgi(wsgi_app, threads: int, waits=lambda scope: False, **environ):
     """wsgi_app as an ASGI app, called in a pool of threads, with environ added to each request's.
+
+    A request for which waits(scope) is true spends most of its time waiting without the
+    interpreter (an export waiting for the drawing process): it runs in a pool of
+    WAITING_THREADS of its own, so that a few of them never take all of the threads the room's
+    votes are answered in.
 
     A request with a small body (every form but a workshop file to import) is read whole first,
     and its answer, gathered whole in the thread, is sent at once: one hand-over to a thread and
@@ -103,6 +110,7 @@ def wsgi_to_asgi(wsgi_app, threads: int, **environ):
         return wsgi_app(request, start_response)
 
     streamed = WSGIMiddleware(terminated, workers=threads)
+    waiting = ThreadPoolExecutor(WAITING_THREADS, thread_name_prefix="waiting")
 
     def answered(request) -> tuple[int, list, bytes]:
         started, parts = [], []
@@ -137,7 +145,7 @@ def wsgi_to_asgi(wsgi_app, threads: int, **environ):
         request = build_environ(scope, io.BytesIO(bytes(body)))
         # In a copy of this context, as a2wsgi does: each request's thread starts from the server's.
         status, headers, content = await asyncio.get_running_loop().run_in_executor(
-            streamed.executor, contextvars.copy_context().run, answered, request)
+            waiting if waits(scope) else streamed.executor, contextvars.copy_context().run, answered, request)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 

@@ -1,4 +1,5 @@
 """The web edge: request-scoped database, language, CSRF, htmx and error pages."""
+import re
 import secrets
 import sqlite3
 import threading
@@ -52,6 +53,18 @@ babel = Babel()
 # One connection per server thread, kept between requests: opening one and setting its pragmas
 # cost more than the rest of an idle poll (benchmarks/load.py).
 _thread = threading.local()
+
+
+# Requests that mostly wait without the interpreter: an export, for the drawing process. The
+# server runs them beside the others (serving.wsgi_to_asgi). Not a login: its password hash
+# (Argon2) waits for no one but works a core, and 4 at once beside the room's requests made a
+# room of 3,000 people arriving take longer to settle (benchmarks/load.py).
+WAITING = re.compile(r"/facilitator/workshops/[^/]+/drafts\Z")
+
+
+def waits_long(scope) -> bool:
+    """Whether this ASGI request is one that mostly waits: a form sent to a WAITING address."""
+    return scope["method"] == "POST" and WAITING.search(scope["path"]) is not None
 
 
 def get_db():
