@@ -75,6 +75,7 @@ class Stats:
         self.started = time.monotonic()
         self.settled_at = float("inf")
         self.arriving = 0
+        self.join_window = 0.0  # the seconds over which people arrive
         self.settled = defaultdict(list)
         self.errors = defaultdict(int)
         self.failures = defaultdict(int)  # what a request that got no answer failed with
@@ -376,7 +377,7 @@ async def run_toolkit(base, codes, people, seconds, arrival, pace) -> tuple[Stat
     # A connection of its own for each phone and facilitator, as their browsers have (benchmarks/phone.py).
     stop_at = time.monotonic() + seconds
     join_window = arrival if arrival is not None else min(30.0, seconds / 4)
-    stats.started, stats.arriving = time.monotonic(), len(rooms) * people
+    stats.started, stats.arriving, stats.join_window = time.monotonic(), len(rooms) * people, join_window
     tasks = []
     for number, room in enumerate(rooms):
         venue = venue_address(number)
@@ -621,7 +622,7 @@ def main():
             print(f"| {label}: {kind} | {len(values)} | {len(values) / args.seconds:.1f} | {p50:.1f} ms | "
                   f"{p95:.1f} ms | {p99:.1f} ms | {source.refused[kind]} | {source.errors[kind]} |")
     print(f"\nOnce every page is polling ({stats.settled_at - stats.started:.0f} s into the run; people arrived over "
-          f"the first {args.arrival if args.arrival is not None else min(30.0, args.seconds / 4):.0f} s):\n")
+          f"the first {stats.join_window:.0f} s):\n")
     print("| request | count | p50 | p95 | p99 |")
     print("| --- | --- | --- | --- | --- |")
     for kind in sorted(stats.settled):

@@ -235,15 +235,20 @@ def _until(check, seconds=15):
     return False
 
 
+def _serve_in_two_processes(tmp_path, port: int) -> subprocess.Popen:
+    """`toolkit serve` with 2 processes on port, on a fresh database in tmp_path."""
+    env = {**os.environ, "TOOLKIT_INSTANCE": str(tmp_path / "i"), "TOOLKIT_DATABASE": str(tmp_path / "s.db")}
+    return subprocess.Popen(
+        [sys.executable, "-c", "from toolkit.cli import main; main()", "serve", "--port", str(port),
+         "--processes", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="several processes need Linux's fork")
 def test_serve_runs_several_processes_restarts_one_that_dies_and_ends_with_its_parent(tmp_path):
     import signal
 
     port = _free_port()
-    env = {**os.environ, "TOOLKIT_INSTANCE": str(tmp_path / "i"), "TOOLKIT_DATABASE": str(tmp_path / "s.db")}
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from toolkit.cli import main; main()", "serve", "--port", str(port),
-         "--processes", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = _serve_in_two_processes(tmp_path, port)
     try:
         assert _answers(port) == 200
         assert _until(lambda: len(_below(server.pid)) == 2)
@@ -317,10 +322,7 @@ def _inodes_of(pid: int) -> set[int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="several processes need Linux's fork")
 def test_serve_spreads_connections_evenly_over_its_processes(tmp_path):
     port = _free_port()
-    env = {**os.environ, "TOOLKIT_INSTANCE": str(tmp_path / "i"), "TOOLKIT_DATABASE": str(tmp_path / "s.db")}
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from toolkit.cli import main; main()", "serve", "--port", str(port),
-         "--processes", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = _serve_in_two_processes(tmp_path, port)
     phones = []
     try:
         assert _answers(port) == 200
