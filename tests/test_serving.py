@@ -147,3 +147,74 @@ def test_exports_are_the_requests_that_wait_long(app):
     assert all(waits_long({"method": "POST", "path": path}) for path in waiting)
     assert not any(waits_long({"method": method, "path": path}) for path in working for method in ("GET", "POST"))
     assert not waits_long({"method": "GET", "path": waiting[0]})
+
+
+def test_turns_go_by_when_work_is_due_and_patient_work_waits_no_longer_than_its_patience():
+    import threading
+    import time
+
+    gate, ran = threading.Event(), []
+    turns = serving.Turns(1, "test")
+    busy = turns.submit(gate.wait, 10)  # the one thread is busy while the rest come in
+    page = turns.submit_within(0.2, ran.append, "page")
+    vote = turns.submit_within(0.0, ran.append, "vote")
+    time.sleep(0.3)  # past the page's patience: what comes now goes after it
+    later = turns.submit(ran.append, "later vote")
+    gate.set()
+    for future in (busy, page, vote, later):
+        future.result(5)
+    assert ran == ["vote", "page", "later vote"]
+
+
+def test_turns_skip_work_given_up_while_waiting_and_hand_over_errors():
+    import threading
+
+    gate, ran = threading.Event(), []
+    turns = serving.Turns(1, "test")
+    busy = turns.submit(gate.wait, 10)
+    gone = turns.submit(ran.append, "gone")
+    failing = turns.submit(int, "not a number")
+    assert gone.cancel()
+    gate.set()
+    busy.result(5)
+    try:
+        failing.result(5)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("the error did not reach whoever waited")
+    assert ran == []
+
+
+def test_a_whole_page_lets_the_rooms_votes_go_first():
+    import threading
+
+    gate, order = threading.Event(), []
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/busy":
+            gate.wait(10)
+        order.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b""]
+
+    async def run():
+        asgi = serving.wsgi_to_asgi(app, 1, patient=lambda scope: scope["path"].startswith("/page"))
+        busy = asyncio.ensure_future(_get(asgi, "/busy"))
+        await asyncio.sleep(0.1)
+        pages = [asyncio.ensure_future(_get(asgi, f"/page{n}")) for n in range(3)]
+        await asyncio.sleep(0.05)
+        vote = asyncio.ensure_future(_get(asgi, "/vote", "POST"))
+        await asyncio.sleep(0.05)
+        gate.set()
+        await asyncio.gather(busy, vote, *pages)
+
+    asyncio.run(run())
+    assert order == ["/busy", "/vote", "/page0", "/page1", "/page2"]
+
+
+def test_pages_are_what_htmx_did_not_ask_for():
+    from toolkit.web import draws_page
+
+    assert draws_page({"headers": [(b"accept", b"text/html")]})
+    assert not draws_page({"headers": [(b"accept", b"text/html"), (b"hx-request", b"true")]})

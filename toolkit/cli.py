@@ -142,12 +142,12 @@ def _serve_from(app, threads, listening) -> None:
     """Serve app from the listening socket until stopped, with documents drawn in a process of this server's own."""
     # The drawing process imports matplotlib while the room joins: an export then neither
     # waits for that import nor stalls the room's votes.
-    from toolkit.web import waits_long
+    from toolkit.web import draws_page, waits_long
     from toolkit.web.poll_shortcut import IN_FRONT, PollShortcut
 
     documents.start()
-    served = PollShortcut(serving.wsgi_to_asgi(app, threads, waits=waits_long, **{IN_FRONT: True}),
-                          app.config["DATABASE"])
+    flask = serving.wsgi_to_asgi(app, threads, waits=waits_long, patient=draws_page, **{IN_FRONT: True})
+    served = PollShortcut(flask, app.config["DATABASE"])
     serving.keep_for_good()
     serving.hand_over_quickly()
     # Outside this command's app context: each request's thread starts from a copy of the

@@ -11,13 +11,16 @@ import asyncio
 import contextvars
 import ctypes
 import gc
+import heapq
 import io
+import itertools
 import os
 import signal
 import socket
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Callable
 
 from toolkit.limits import REQUEST_BYTES
@@ -40,6 +43,9 @@ BACKLOG = 2048  # connections the kernel holds for a process that is busy accept
 # and those get threads of their own (WAITING_THREADS).
 THREADS = 2
 WAITING_THREADS = 4  # beside them, for requests that mostly wait without the interpreter (wsgi_to_asgi)
+# How much longer a whole page may wait for a thread than the room's votes and updates: a room
+# that moves on asks for 60 pages at once, and a vote sent just then would wait behind them all.
+PAGE_PATIENCE_SECONDS = 0.5
 HAND_OVER_SECONDS = 0.001  # how long a thread may keep the interpreter from one waiting for it
 
 
@@ -85,8 +91,55 @@ def listen_beside(reserved: socket.socket) -> socket.socket:
     return listening
 
 
-def wsgi_to_asgi(wsgi_app, threads: int, waits=lambda scope: False, **environ):
+class Turns(Executor):
+    """Threads that take work in the order it is due: work submitted with patience lets work that
+    came up to that much later go first, and never waits longer than that for it."""
+
+    def __init__(self, threads: int, name: str):
+        self._threads, self._name = threads, name
+        self._due: list = []  # a heap of (due, order, future, fn, args, kwargs)
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._started = False
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return self.submit_within(0.0, fn, *args, **kwargs)
+
+    def submit_within(self, patience: float, fn, /, *args, **kwargs) -> Future:
+        """Run fn(*args, **kwargs) in a thread, after anything due before now + patience."""
+        future = Future()
+        with self._changed:
+            if not self._started:
+                # Started at the first request, not when made: a server made before forking starts
+                # its threads in each process (serving.run).
+                self._started = True
+                for number in range(self._threads):
+                    threading.Thread(target=self._work, name=f"{self._name}-{number}", daemon=True).start()
+            heapq.heappush(self._due, (time.monotonic() + patience, next(self._order), future, fn, args, kwargs))
+            self._changed.notify()
+        return future
+
+    def _work(self):
+        while True:
+            with self._changed:
+                while not self._due:
+                    self._changed.wait()
+                _due, _order, future, fn, args, kwargs = heapq.heappop(self._due)
+            if not future.set_running_or_notify_cancel():
+                continue  # its client went away while it waited
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:  # noqa: BLE001 - handed to whoever waits for it, as ThreadPoolExecutor does
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+
+def wsgi_to_asgi(wsgi_app, threads: int, waits=lambda scope: False, patient=lambda scope: False, **environ):
     """wsgi_app as an ASGI app, called in a pool of threads, with environ added to each request's.
+
+    A request for which patient(scope) is true (a whole page) takes its turn after requests that
+    came up to PAGE_PATIENCE_SECONDS later (votes, updates of a page already shown).
 
     A request for which waits(scope) is true spends most of its time waiting without the
     interpreter (an export waiting for the drawing process): it runs in a pool of
@@ -110,6 +163,7 @@ def wsgi_to_asgi(wsgi_app, threads: int, waits=lambda scope: False, **environ):
         return wsgi_app(request, start_response)
 
     streamed = WSGIMiddleware(terminated, workers=threads)
+    turns = streamed.executor = Turns(threads, "flask")
     waiting = ThreadPoolExecutor(WAITING_THREADS, thread_name_prefix="waiting")
 
     def answered(request) -> tuple[int, list, bytes]:
@@ -144,8 +198,13 @@ def wsgi_to_asgi(wsgi_app, threads: int, waits=lambda scope: False, **environ):
                 break
         request = build_environ(scope, io.BytesIO(bytes(body)))
         # In a copy of this context, as a2wsgi does: each request's thread starts from the server's.
-        status, headers, content = await asyncio.get_running_loop().run_in_executor(
-            waiting if waits(scope) else streamed.executor, contextvars.copy_context().run, answered, request)
+        context = contextvars.copy_context()
+        if waits(scope):
+            answering = waiting.submit(context.run, answered, request)
+        else:
+            patience = PAGE_PATIENCE_SECONDS if patient(scope) else 0.0
+            answering = turns.submit_within(patience, context.run, answered, request)
+        status, headers, content = await asyncio.wrap_future(answering)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 

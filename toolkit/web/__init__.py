@@ -67,6 +67,11 @@ def waits_long(scope) -> bool:
     return scope["method"] == "POST" and WAITING.search(scope["path"]) is not None
 
 
+def draws_page(scope) -> bool:
+    """Whether this ASGI request asks for a whole page or sends a whole form, not a part of a page already shown (htmx)."""
+    return not any(name == b"hx-request" for name, _value in scope["headers"])
+
+
 def get_db():
     """This thread's connection to the app's database, opened on first use and kept for the next request."""
     if "db" not in g:
