@@ -183,3 +183,48 @@ def test_items_drawn_at_an_earlier_revision_are_kept_only_while_they_still_hold(
             views._rooms.clear()
             fresh = views.room(db, now, "drivers")
             assert kept == (fresh.update(), fresh.pieces())
+
+
+
+# What a participant's own controls and comment form are drawn from, and the values each may take.
+OWN_VALUES = {
+    "dots": [0, 1, 4], "left": [-1, 0, 2], "locked": [False, True], "method": ["dots", "points"], "cap": [0, 1, 3],
+    "hidden": [False, True], "title": ["Robots", "Robots & <mensen>"], "comments": [0, 2], "me": [True, False],
+    "list_only": [False, True], "oob": [False, True], "lang": ["nl", "en"], "error": [False, True],
+}
+TOKENS = re.compile(r'(name="(?:csrf_token|request_token)" value=")[^"]*"')
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(state=st.fixed_dictionaries({name: st.sampled_from(values) for name, values in OWN_VALUES.items()}))
+def test_one_s_own_controls_kept_for_anyone_in_the_same_state_are_drawn_as_for_them_alone(app, workshop, state):
+    from toolkit.web import views
+
+    alone_template = app.jinja_env.from_string("{% include name %}")
+    kept_template = app.jinja_env.from_string("{{ own(name, item, **flags) }}")
+
+    def drawn_both_ways(state):
+        # On the address the comment form is sent to: a form shown again with an error reads it.
+        with app.test_request_context(f"/w/{workshop['code']}/items/7/comments", method="POST",
+                                      headers={"Accept-Language": state["lang"]}):
+            context = {
+                "workshop": workshop, "left": state["left"], "mine": {7: state["dots"]},
+                "my_comments": {7: state["comments"]}, "me": {"id": 1} if state["me"] else None,
+                "rules": {"locked": state["locked"], "method": state["method"], "cap": state["cap"]},
+                "list_only": state["list_only"], "error": "Te lang" if state["error"] else None,
+                "form": {"body": "Wat ik typte"}, "item": {"id": 7, "title": state["title"], "hidden": state["hidden"]},
+            }
+            app.update_template_context(context)
+            for name in views.OWN_PARTS:
+                flags = {"oob": state["oob"]}
+                alone = alone_template.render(context, name=name, **flags)
+                kept = kept_template.render(context, name=name, flags=flags)
+                assert TOKENS.sub(r"\1-", kept) == TOKENS.sub(r"\1-", alone), (name, state)
+                assert 'value="<' not in kept  # every hole filled
+
+    # Then each neighbouring state, one value changed: a key that left out what was changed would
+    # give it this state's drawing.
+    drawn_both_ways(state)
+    for name, values in OWN_VALUES.items():
+        for value in values:
+            drawn_both_ways({**state, name: value})

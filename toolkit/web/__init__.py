@@ -297,9 +297,12 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(presenter.bp)
     app.register_blueprint(exports.bp)
 
+    from toolkit.web.views import own
+
     @app.context_processor
     def globals_for_templates():
         return {
+            "own": own,
             **template_text.for_language(str(get_locale())),
             "lang": language(),
             "languages": LANGUAGES,

@@ -4,13 +4,15 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, render_template, request
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from toolkit import action as actions
 from toolkit import agenda, catalogue, chart, comment, consensus, participant, texts, vote
 from toolkit import step as steps
 from toolkit import workshop as workshops
-from toolkit.web import error_fragment, htmx, language, render
+from toolkit.web import csrf_token_once, error_fragment, htmx, language, render, request_token
 
 
 def step_page(db, workshop, step, facilitating=False, me=None, error=None, fragment=None, **extra):
@@ -225,6 +227,53 @@ class Room:
                             for part in ("tallies", "support", "voter_names")))
         key = (current_app.config["DATABASE"], name, self.lang, repr(drawn_from))
         return _drawings.get(key, lambda: current_app.jinja_env.get_template(name).render(context, item=item, **flags))
+
+
+# Where a kept drawing of one's own part takes this page's tokens. Autoescaping writes any "<" that
+# people type as "&lt;", so only a template can put these in a drawing.
+CSRF_HOLE = Markup("<csrf-token>")
+REQUEST_HOLE = Markup("<request-token>")
+
+
+def _own_controls(context, item) -> tuple:
+    rules = context["rules"]
+    return (item["id"], item["title"], item["hidden"], context["mine"].get(item["id"], 0), context["left"] <= 0,
+            rules["locked"], rules["method"], rules["cap"])
+
+
+def _own_comment_form(context, item) -> tuple | None:
+    if context.get("error"):
+        return None  # shown again with what was typed: drawn for this page alone
+    return (item["id"], item["title"], item["hidden"], bool(context.get("me")), context["rules"]["locked"],
+            context.get("list_only"), context["my_comments"].get(item["id"], 0) if context.get("me") else 0)
+
+
+# Everything each of these templates reads besides the item's workshop, the language and flags: one
+# person's controls and comment form look like anyone's with as many dots and comments on the item.
+OWN_PARTS = {"participant/_dot_controls.html": _own_controls, "shared/_comment_form.html": _own_comment_form}
+# About 1 KB each: both parts of every item in the steps 50 rooms vote in, for each number of dots
+# and comments people have on them.
+_own_drawings = Kept(10_000)
+
+
+@pass_context
+def own(context, name: str, item: dict, **flags) -> Markup:
+    """One of OWN_PARTS for item as this participant has it: kept for everyone in the same state, with this page's tokens."""
+    drawn_from = OWN_PARTS[name](context, item)
+    template = context.environment.get_template(name)
+    if drawn_from is None:
+        drawn = template.render(context.get_all(), item=item, **flags)
+    else:
+        # The forms' addresses hold the path the app is served under (item_url).
+        key = (current_app.config["DATABASE"], request.script_root, name, str(get_locale()),
+               context["workshop"]["code"], drawn_from, tuple(sorted(flags.items())))
+        drawn = _own_drawings.get(key, lambda: template.render(
+            context.get_all(), item=item, csrf_token=lambda: CSRF_HOLE, request_token=lambda: REQUEST_HOLE, **flags))
+        drawn = drawn.replace(CSRF_HOLE, csrf_token_once())
+        if REQUEST_HOLE in drawn:
+            first, *rest = drawn.split(REQUEST_HOLE)
+            drawn = first + "".join(request_token() + part for part in rest)
+    return Markup(drawn)  # the template escaped what it holds; the tokens are ours
 
 
 def room(db, workshop, step) -> Room:
