@@ -430,9 +430,9 @@ def stored_votes_match(database: Path, rooms: list[Room]) -> tuple[int, int]:
     return matching, total
 
 
-def page_weight(base: str, code: str) -> tuple[int, int, int, tuple[float, float]]:
+def page_weight(base: str, code: str) -> tuple[int, int, int, tuple[float, float], float, float]:
     """Bytes on the wire for a participant's first visit (as served), all of it gzipped, and one idle
-    update; and what an idle update costs on the idle server."""
+    update; and what an idle update, a vote and the least of forms cost on the idle server."""
     import http.cookiejar
     import urllib.request
 
@@ -461,13 +461,15 @@ def page_weight(base: str, code: str) -> tuple[int, int, int, tuple[float, float
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     page = first_page.decode()
     vote = (f"/w/{code}/items/{ITEM.search(page).group(1)}/dots", CSRF.search(page).group(1))
+    # The least any form of the app costs: the session read and the CSRF token checked, nothing
+    # chosen (no language given), sent back to the page.
     return (served, compressed, head + len(idle.read()), idle_poll_cost(base, poll_url(page), cookie),
-            one_at_a_time(base, *vote, cookie))
+            one_at_a_time(base, *vote, cookie), one_at_a_time(base, "/language", vote[1], cookie))
 
 
 def one_at_a_time(base: str, path: str, token: str = "", cookie: str = "", times: int = 300) -> float:
     """p50 in ms of a POST to path on the idle server, one after another over one connection: a
-    vote as a page sends it (a dot given, taken back), or the baseline's insert."""
+    vote as a page sends it (a dot given, taken back), another form, or the baseline's insert."""
     import http.client
     import urllib.parse
 
@@ -639,13 +641,14 @@ def main():
         requests = sum(len(values) for values in source.latency.values())
         print(f"CPU, {label}: server {server_cpu:.1f} s ({server_cpu / args.seconds:.0%} of a core, "
               f"{1000 * server_cpu / max(1, requests):.2f} ms a request), load generator {generator_cpu:.1f} s")
-    served, compressed, idle, (repeated, each_new), vote_alone = weight
+    served, compressed, idle, (repeated, each_new), vote_alone, form_alone = weight
     print(f"first visit: {served / 1024:.1f} KB as served, {compressed / 1024:.1f} KB gzipped; "
           f"one idle update: {idle} bytes with headers")
     print(f"an idle poll on the idle server, p50 over one connection: {repeated:.2f} ms as a page repeats it "
           f"(the poll shortcut answers), {each_new:.2f} ms when Flask answers")
     print(f"one at a time on the idle server, p50 over one connection: a vote {vote_alone:.2f} ms, the baseline's "
-          f"insert {base_insert:.2f} ms ({vote_alone / base_insert:.1f} times)")
+          f"insert {base_insert:.2f} ms ({vote_alone / base_insert:.1f} times); a form that only checks the session "
+          f"and its token {form_alone:.2f} ms ({form_alone / base_insert:.1f} times)")
     for label, source in (("toolkit", stats), ("baseline", base_stats)):
         for failure, count in sorted(source.failures.items()):
             print(f"no answer, {label}: {count} x {failure}")

@@ -92,8 +92,7 @@ def listen_beside(reserved: socket.socket) -> socket.socket:
 
 
 class Turns(Executor):
-    """Threads that take work in the order it is due: work submitted with patience lets work that
-    came up to that much later go first, and never waits longer than that for it."""
+    """Threads that take work by when it is due: patient work lets what comes up to its patience later go first."""
 
     def __init__(self, threads: int, name: str):
         self._threads, self._name = threads, name
