@@ -73,6 +73,25 @@ def test_each_item_s_forms_go_to_its_own_address_on_the_path_the_app_is_served_u
                 assert f'action="{prefix}/w/{workshop["code"]}/items/{item["id"]}/{action}"' in page
 
 
+def test_a_vote_s_answer_keeps_the_token_it_was_sent_with(app, db, workshop):
+    # Tokens do not age here (WTF_CSRF_TIME_LIMIT is None): the answer's forms carry the one just
+    # checked, not a new one signed again for every vote.
+    import time
+
+    workshop = _step(db, workshop, "drivers")
+    browser = join(app, workshop)
+    page = browser.get(f"/w/{workshop['code']}").get_data(as_text=True)
+    sent = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    time.sleep(1.1)  # a token signed now would differ: its time is counted in seconds
+    item = workshops.items(db, workshop, kinds=("driver",))[0]
+    body = browser.post(f"/w/{workshop['code']}/items/{item['id']}/dots", {"dots": "1", "csrf_token": sent},
+                        htmx=True).get_data(as_text=True)
+    assert set(re.findall(r'name="csrf_token" value="([^"]+)"', body)) == {sent}
+    # A page drawn now is given a token signed now.
+    fresh = browser.get(f"/w/{workshop['code']}").get_data(as_text=True)
+    assert re.search(r'name="csrf_token" value="([^"]+)"', fresh).group(1) != sent
+
+
 def test_a_vote_answers_with_the_controls_it_changed_not_the_whole_step(app, db, workshop):
     workshop = _step(db, workshop, "drivers")
     steps.set_revealed(db, workshop, "drivers", True)

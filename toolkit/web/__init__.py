@@ -158,8 +158,15 @@ def csrf_token_once() -> str:
     its settings again at each of the dozens of forms on a page of items."""
     token = g.get("_csrf_token_once")
     if token is None:
-        token = g._csrf_token_once = generate_csrf()
+        token = g._csrf_token_once = _token_checked() or generate_csrf()
     return token
+
+
+def _token_checked() -> str | None:
+    """The CSRF token this request was let in with, good for the answer's forms as long as tokens do not age."""
+    if not g.get("csrf_valid") or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return None
+    return request.form.get("csrf_token") or request.headers.get("X-CSRFToken") or None
 
 
 def item_url(endpoint: str, code: str, item_id: int) -> str:
