@@ -92,6 +92,18 @@ def test_a_vote_s_answer_keeps_the_token_it_was_sent_with(app, db, workshop):
     assert re.search(r'name="csrf_token" value="([^"]+)"', fresh).group(1) != sent
 
 
+def test_a_form_drawn_after_the_session_was_started_anew_gets_a_token_of_its_own(app):
+    from flask import g, session
+
+    from toolkit.web import csrf_token_once
+
+    with app.test_request_context("/", method="POST", data={"csrf_token": "sent"}):
+        session["csrf_token"] = "before"
+        g.csrf_valid = True  # as Flask-WTF marks a request whose token it checked
+        session.clear()  # as a login does
+        assert csrf_token_once() != "sent" and session.get("csrf_token")
+
+
 def test_a_vote_answers_with_the_controls_it_changed_not_the_whole_step(app, db, workshop):
     workshop = _step(db, workshop, "drivers")
     steps.set_revealed(db, workshop, "drivers", True)

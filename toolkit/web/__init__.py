@@ -166,6 +166,8 @@ def _token_checked() -> str | None:
     """The CSRF token this request was let in with, good for the answer's forms as long as tokens do not age."""
     if not g.get("csrf_valid") or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return None
+    if "csrf_token" not in session:
+        return None  # the session was started anew since (a login): its forms need a token of its own
     return request.form.get("csrf_token") or request.headers.get("X-CSRFToken") or None
 
 
