@@ -4,7 +4,7 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, render_template, request
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -260,14 +260,13 @@ _own_drawings = Kept(10_000)
 def own(context, name: str, item: dict, **flags) -> Markup:
     """One of OWN_PARTS for item as this participant has it: kept for everyone in the same state, with this page's tokens."""
     drawn_from = OWN_PARTS[name](context, item)
-    template = context.environment.get_template(name)
     if drawn_from is None:
-        drawn = template.render(context.get_all(), item=item, **flags)
+        drawn = context.environment.get_template(name).render(context.get_all(), item=item, **flags)
     else:
         # The forms' addresses hold the path the app is served under (item_url).
-        key = (current_app.config["DATABASE"], request.script_root, name, str(get_locale()),
+        key = (current_app.config["DATABASE"], request.script_root, name, context["lang"],
                context["workshop"]["code"], drawn_from, tuple(sorted(flags.items())))
-        drawn = _own_drawings.get(key, lambda: template.render(
+        drawn = _own_drawings.get(key, lambda: context.environment.get_template(name).render(
             context.get_all(), item=item, csrf_token=lambda: CSRF_HOLE, request_token=lambda: REQUEST_HOLE, **flags))
         drawn = drawn.replace(CSRF_HOLE, csrf_token_once())
         if REQUEST_HOLE in drawn:
