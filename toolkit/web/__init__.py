@@ -308,12 +308,13 @@ def init_web(app: Flask) -> None:
 
     from toolkit.web.views import own
 
-    @app.context_processor
-    def globals_for_templates():
+    @lru_cache(maxsize=None)
+    def globals_in(lang: str) -> dict:
+        # The same for every request in lang: built once, not at each of a request's renders.
         return {
             "own": own,
-            **template_text.for_language(str(get_locale())),
-            "lang": language(),
+            **template_text.for_language(lang),
+            "lang": lang,
             "languages": LANGUAGES,
             "steps": STEPS,
             "step_labels": STEP_LABELS,
@@ -327,6 +328,10 @@ def init_web(app: Flask) -> None:
             "item_url": item_url,
             "join_link": join_link,
         }
+
+    @app.context_processor
+    def globals_for_templates():
+        return globals_in(language())
 
     # Option lists for selects: (value, label shown in the user's language).
     app.add_template_filter(lambda pair: (pair[0], gettext(pair[1])), "translate_pair")
