@@ -431,9 +431,9 @@ def stored_votes_match(database: Path, rooms: list[Room]) -> tuple[int, int]:
     return matching, total
 
 
-def page_weight(base: str, code: str, folder: Path, env: dict) -> tuple[int, int, int, tuple[float, float], dict]:
-    """Bytes on the wire for a participant's first visit (as served), all of it gzipped, and one idle
-    update; what an idle update costs on the idle server, and a vote and other POSTs one at a time."""
+def idle_figures(base: str, code: str, folder: Path, env: dict) -> tuple[int, int, int, tuple[float, float], dict]:
+    """What the idle server shows: bytes on the wire for a participant's first visit (as served), all
+    of it gzipped, and one idle update; what an idle update costs; a vote and other POSTs one at a time."""
     import http.cookiejar
     import urllib.request
 
@@ -648,12 +648,12 @@ def main():
         say("preparing the database")
         env, codes = prepare(Path(folder), args.workshops)
         say("starting toolkit serve")
-        # Page weight is a property of the pages, measured on the idle server first.
+        # Page weight and the one-at-a-time figures are measured on the idle server first.
         weight, (stats, rooms), memory, cpu = measured(
             [sys.executable, "-c", "from toolkit.cli import main; main()", "serve"], env,
             Path(folder) / "toolkit.log",
             lambda base: run(run_toolkit(base, codes, args.participants, args.seconds, args.arrival, PACES[args.pace])),
-            idle=lambda base: page_weight(base, codes[0], Path(folder), env))
+            idle=lambda base: idle_figures(base, codes[0], Path(folder), env))
         matching, total = stored_votes_match(Path(folder) / "load.db", rooms)
 
         say("running the baseline")
