@@ -481,9 +481,9 @@ def baselines(folder: Path, env: dict):
     """The baseline and the guarded baseline served beside the toolkit, idle, while the block runs."""
     started = []
     try:
-        for name in ("baseline", "guarded"):
-            command = [sys.executable, "-m", "benchmarks.baseline"] + (["--guarded"] if name == "guarded" else [])
-            started.append(serve(command, {**env, "BASELINE_DATABASE": str(folder / f"{name}-alone.db")},
+        for name, options in (("baseline", []), ("guarded", ["--guarded"])):
+            started.append(serve([sys.executable, "-m", "benchmarks.baseline", *options],
+                                 {**env, "BASELINE_DATABASE": str(folder / f"{name}-alone.db")},
                                  folder / f"{name}-alone.log"))
         for server, _port in started:
             settled(server.pid)

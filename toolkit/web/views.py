@@ -259,15 +259,17 @@ _own_drawings = Kept(10_000)
 @pass_context
 def own(context, name: str, item: dict, **flags) -> Markup:
     """One of OWN_PARTS for item as this participant has it: kept for everyone in the same state, with this page's tokens."""
+    def draw(**tokens):
+        return context.environment.get_template(name).render(context.get_all(), item=item, **flags, **tokens)
+
     drawn_from = OWN_PARTS[name](context, item)
     if drawn_from is None:
-        drawn = context.environment.get_template(name).render(context.get_all(), item=item, **flags)
+        drawn = draw()
     else:
         # The forms' addresses hold the path the app is served under (item_url).
         key = (current_app.config["DATABASE"], request.script_root, name, context["lang"],
                context["workshop"]["code"], drawn_from, tuple(sorted(flags.items())))
-        drawn = _own_drawings.get(key, lambda: context.environment.get_template(name).render(
-            context.get_all(), item=item, csrf_token=lambda: CSRF_HOLE, request_token=lambda: REQUEST_HOLE, **flags))
+        drawn = _own_drawings.get(key, lambda: draw(csrf_token=lambda: CSRF_HOLE, request_token=lambda: REQUEST_HOLE))
         drawn = drawn.replace(CSRF_HOLE, csrf_token_once())
         if REQUEST_HOLE in drawn:
             first, *rest = drawn.split(REQUEST_HOLE)
